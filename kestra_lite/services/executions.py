@@ -1,0 +1,402 @@
+"""Execution use cases: create, advance, merge worker results, and the user actions
+(kill, pause, resume, restart, replay, change status, mark a task run, set labels).
+
+Every change follows one pattern (`_update`): load, mutate, run the executor pass, save with
+compare-and-set, retry on conflict; side effects (jobs, child executions, logs) are carried
+out only after a successful save.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from kestra_lite.engine.executor import Decision, step, task_index
+from kestra_lite.engine.results import apply_result
+from kestra_lite.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from kestra_lite.model.execution import Execution, label_list, new_id
+from kestra_lite.model.flow import Flow
+from kestra_lite.model.inputs import parse_input_specs, resolve_inputs
+from kestra_lite.model.state import State, utcnow
+from kestra_lite.services.creation import build_execution, store_input_file
+from kestra_lite.services.runtime import EngineEnv, Runtime
+from kestra_lite.storage.internal import execution_prefix
+from kestra_lite.store import db
+from kestra_lite.store import executions as store
+from kestra_lite.store import logs as log_store
+
+log = logging.getLogger(__name__)
+MAX_CONFLICTS = 50
+
+
+# -- creation --------------------------------------------------------------------------------
+
+def create_execution(runtime: Runtime, flow: Flow, *, inputs: dict | None = None,
+                     labels=None, trigger: dict | None = None, parsed: bool = True,
+                     schedule_date: datetime | None = None, local_files: bool = False,
+                     now: datetime | None = None) -> Execution:
+    """Create and start an execution (the API's POST /executions). Raises InvalidInput."""
+    if flow.disabled:
+        raise Conflict(f"Cannot execute the disabled flow `{flow.namespace}`.`{flow.id}`")
+    now = now or utcnow()
+    execution = build_execution(runtime, flow, inputs=inputs, labels=labels, trigger=trigger,
+                                now=now, parsed=parsed, local_files=local_files)
+    execution.schedule_date = schedule_date
+    store.insert_execution(execution.tenant, execution)
+    advance(runtime, execution.tenant, execution.id)
+    return execution
+
+
+# -- the CAS loop -------------------------------------------------------------------------------
+
+def _update(runtime: Runtime, tenant: str, execution_id: str,
+            mutate: Callable[[Flow, Execution, datetime], bool] | None = None) -> Decision | None:
+    """Load, mutate (return False to give up), step, save with CAS; apply effects."""
+    env = EngineEnv(runtime)
+    for _ in range(MAX_CONFLICTS):
+        execution = store.load_execution(tenant, execution_id)
+        flow = runtime.load_flow(tenant, execution.namespace, execution.flow_id,
+                                 execution.flow_revision)
+        if flow is None:
+            return _fail_without_flow(runtime, execution)
+        now = utcnow()
+        mutated = mutate(flow, execution, now) if mutate else False
+        if mutated is None:
+            return None
+        decision = step(flow, execution, now, env)
+        moved = _wake_at_moved(execution, decision)
+        if not (mutated or decision.changed or moved):
+            return decision
+        if _save(runtime, execution, decision):
+            _after_save(runtime, execution, decision)
+            return decision
+    raise Conflict(f"Execution {execution_id} is changing too fast; try again")
+
+
+def _wake_at_moved(execution: Execution, decision: Decision) -> bool:
+    """The execution remembers the wake date it was saved with, so a new one is saved."""
+    wake_at = decision.wake_at.isoformat() if decision.wake_at else None
+    if execution.meta.get("wakeAt") == wake_at:
+        return False
+    execution.meta["wakeAt"] = wake_at
+    return True
+
+
+def _save(runtime: Runtime, execution: Execution, decision: Decision) -> bool:
+    with db.write_transaction():
+        if not store.save_execution(execution.tenant, execution, wake_at=decision.wake_at):
+            return False
+        for child in decision.executions:
+            store.insert_execution(child.tenant, child)
+        if decision.logs:
+            log_store.append_logs(execution.tenant, decision.logs)
+    return True
+
+
+def _after_save(runtime: Runtime, execution: Execution, decision: Decision) -> None:
+    from kestra_lite import jobs
+    runtime.kill_task_runs(decision.kill_task_runs)
+    for task_run_id, attempt in decision.run:
+        jobs.enqueue_task(runtime, execution.tenant, execution.id, task_run_id, attempt)
+    for child in decision.executions:
+        jobs.enqueue_advance(runtime, child.tenant, child.id)
+    for child_id in decision.kill_executions:
+        try:
+            kill(runtime, execution.tenant, child_id)
+        except (NotFound, IllegalTransition):
+            pass
+    if decision.terminated:
+        _on_terminated(runtime, execution)
+
+
+def _on_terminated(runtime: Runtime, execution: Execution) -> None:
+    from kestra_lite import jobs
+    parent_id = (execution.trigger or {}).get("variables", {}).get("executionId")
+    if parent_id and (execution.trigger or {}).get("type", "").endswith(".Subflow"):
+        jobs.enqueue_advance(runtime, execution.tenant, parent_id)
+    flow = runtime.load_flow(execution.tenant, execution.namespace, execution.flow_id,
+                             execution.flow_revision)
+    if flow is not None and flow.concurrency:
+        queued = store.oldest_execution(execution.tenant, execution.namespace,
+                                        execution.flow_id, State.QUEUED)
+        if queued is not None:
+            jobs.enqueue_advance(runtime, queued.tenant, queued.id)
+
+
+def _fail_without_flow(runtime: Runtime, execution: Execution) -> Decision | None:
+    """The flow revision vanished: the execution cannot continue."""
+    if execution.current.is_terminated:
+        return None
+    now = utcnow()
+    execution.state.set(State.FAILED, now)
+    decision = Decision(terminated=True, changed=True, logs=[{
+        "executionId": execution.id, "namespace": execution.namespace,
+        "flowId": execution.flow_id, "taskId": None, "taskRunId": None, "attemptNumber": None,
+        "triggerId": None, "level": "ERROR", "timestamp": now, "thread": "executor",
+        "message": f"Flow {execution.namespace}.{execution.flow_id} revision "
+                   f"{execution.flow_revision} no longer exists"}])
+    if _save(runtime, execution, decision):
+        _after_save(runtime, execution, decision)
+    return decision
+
+
+# -- engine entry points (called by jobs) -----------------------------------------------------
+
+def advance(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None:
+    return _update(runtime, tenant, execution_id)
+
+
+def record_result(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
+                  attempt: int, state: State, outputs: dict | None) -> Decision | None:
+    """A worker finished an attempt: merge it and advance in the same save."""
+    def mutate(flow, execution, now):
+        if not apply_result(flow, execution, task_run_id, attempt, state, outputs, now):
+            return None
+        return True
+    return _update(runtime, tenant, execution_id, mutate)
+
+
+# -- user actions -------------------------------------------------------------------------------
+
+def kill(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None:
+    def mutate(flow, execution, now):
+        if execution.current.is_terminated:
+            raise IllegalTransition(f"Execution '{execution_id}' is already terminated")
+        execution.state.set(State.KILLING, now)
+        return True
+    return _update(runtime, tenant, execution_id, mutate)
+
+
+def pause(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None:
+    """Manual pause of a RUNNING execution (semantics 10.2)."""
+    def mutate(flow, execution, now):
+        if execution.current not in (State.RUNNING, State.KILLING):
+            raise IllegalTransition(f"Execution '{execution_id}' is not in state RUNNING, "
+                                    f"it is {execution.current.value}")
+        execution.state.set(State.PAUSED, now)
+        execution.meta["manualPause"] = True
+        return True
+    return _update(runtime, tenant, execution_id, mutate)
+
+
+def resume(runtime: Runtime, tenant: str, execution_id: str, inputs: dict | None = None) -> Decision | None:
+    """Resume a PAUSED execution, with the onResume inputs of its Pause task (semantics 10.1, 10.3)."""
+    def mutate(flow, execution, now):
+        if execution.current is not State.PAUSED:
+            raise IllegalTransition(f"Execution '{execution_id}' is not paused, can't resume it")
+        paused = [t for t in execution.task_runs if t.current is State.PAUSED]
+        if not paused:
+            execution.meta.pop("manualPause", None)
+            execution.state.set(State.RUNNING, now)
+            return True
+        task_run = paused[0]
+        task = task_index(flow)[task_run.task_id]
+        on_resume = task.props.get("onResume")
+        if on_resume:
+            task_run.outputs = {"onResume": _resume_inputs(runtime, execution, task_run,
+                                                           on_resume, inputs or {})}
+        task_run.meta.pop("resumeAt", None)
+        task_run.meta.pop("timeoutAt", None)
+        task_run.state.set(State.RUNNING, now)
+        if not [t for t in task.child_list("tasks") if not t.disabled]:
+            task_run.state.set(State.SUCCESS, now)
+        execution.meta.pop("manualPause", None)
+        if not any(t.current is State.PAUSED for t in execution.task_runs):
+            execution.state.set(State.RESTARTED, now)
+        return True
+    return _update_without_step(runtime, tenant, execution_id, mutate)
+
+
+def _resume_inputs(runtime, execution: Execution, task_run, on_resume: list, inputs: dict) -> dict:
+    specs = parse_input_specs(on_resume, "onResume")
+    folder = execution_prefix(execution.namespace, execution.flow_id, execution.id)
+
+    def store_file(input_id, value):
+        return store_input_file(runtime, execution.tenant,
+                                f"{folder}/{task_run.task_id}/onResume/{input_id}", value)
+    return resolve_inputs(specs, inputs, store_file=store_file,
+                          encrypt=runtime.encryption.encrypt)
+
+
+def _update_without_step(runtime: Runtime, tenant: str, execution_id: str, mutate) -> Decision | None:
+    """Save the mutation alone (the new state, e.g. RESTARTED, is visible), then advance."""
+    for _ in range(MAX_CONFLICTS):
+        execution = store.load_execution(tenant, execution_id)
+        if mutate(_flow_of(runtime, execution), execution, utcnow()) is None:
+            return None
+        decision = Decision(changed=True)
+        if _save(runtime, execution, decision):
+            from kestra_lite import jobs
+            jobs.enqueue_advance(runtime, tenant, execution_id)
+            return decision
+    raise Conflict(f"Execution {execution_id} is changing too fast; try again")
+
+
+def _flow_of(runtime: Runtime, execution: Execution) -> Flow:
+    flow = runtime.load_flow(execution.tenant, execution.namespace, execution.flow_id,
+                             execution.flow_revision)
+    if flow is None:
+        raise NotFound(f"Flow {execution.namespace}.{execution.flow_id} revision "
+                       f"{execution.flow_revision} not found")
+    return flow
+
+
+def mark_task_run(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
+                  state: State) -> Decision | None:
+    """Set one task run's state (API POST /executions/{id}/state); a paused Pause marked
+    RUNNING resumes the execution."""
+    def mutate(flow, execution, now):
+        try:
+            task_run = execution.task_run(task_run_id)
+        except KeyError:
+            raise NotFound(f"Task run '{task_run_id}' not found in execution '{execution_id}'")
+        task = task_index(flow)[task_run.task_id]
+        task_run.meta.pop("resumeAt", None)
+        task_run.meta.pop("timeoutAt", None)
+        task_run.state.set(state, now)
+        if (state is State.RUNNING and task.kind == "flowable"
+                and not [t for t in task.child_list("tasks") if not t.disabled]
+                and task_run.state.count(State.PAUSED)):
+            task_run.state.set(State.SUCCESS, now)
+        _reopen_ancestors(execution, task_run, now)
+        execution.state.set(State.RESTARTED, now)
+        return True
+    return _update_without_step(runtime, tenant, execution_id, mutate)
+
+
+def _reopen_ancestors(execution: Execution, task_run, now) -> None:
+    by_id = {t.id: t for t in execution.task_runs}
+    parent_id = task_run.parent_task_run_id
+    while parent_id:
+        parent = by_id[parent_id]
+        if parent.current.is_terminated or parent.current is State.PAUSED:
+            parent.state.set(State.RUNNING, now)
+        parent_id = parent.parent_task_run_id
+
+
+def restart(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None:
+    """Restart a terminated or PAUSED execution: failed task runs and their parents run again."""
+    def mutate(flow, execution, now):
+        if not (execution.current.is_terminated or execution.current is State.PAUSED):
+            raise IllegalTransition(f"Execution '{execution_id}' must be terminated or paused "
+                                    f"to be restarted, it is {execution.current.value}")
+        _restart_task_runs(flow, execution, now)
+        execution.attempt_number += 1
+        execution.outputs = None
+        execution.state.set(State.RESTARTED, now)
+        return True
+    return _update_without_step(runtime, tenant, execution_id, mutate)
+
+
+def _restart_task_runs(flow: Flow, execution: Execution, now) -> None:
+    error_ids = {t.id for task in flow.walk() for t in task.child_list("errors")}
+    error_ids |= {t.id for t in flow.errors}
+    by_id = {t.id: t for t in execution.task_runs}
+    removed = {t.id for t in execution.task_runs if t.task_id in error_ids}
+    changed = True
+    while changed:
+        changed = False
+        for task_run in execution.task_runs:
+            if task_run.id not in removed and task_run.parent_task_run_id in removed:
+                removed.add(task_run.id)
+                changed = True
+    execution.task_runs = [t for t in execution.task_runs if t.id not in removed]
+    restart_ids = set()
+    for task_run in execution.task_runs:
+        if task_run.current in (State.FAILED, State.PAUSED, State.KILLED):
+            current = task_run
+            while current is not None:
+                restart_ids.add(current.id)
+                current = by_id.get(current.parent_task_run_id) if current.parent_task_run_id else None
+    for task_run in execution.task_runs:
+        if task_run.id in restart_ids:
+            task_run.state.set(State.RESTARTED, now)
+            task_run.meta.pop("retryAt", None)
+
+
+def replay(runtime: Runtime, tenant: str, execution_id: str,
+           task_run_id: str | None = None) -> Execution:
+    """A new execution that re-runs from `task_run_id` (or from the start) (semantics 6.9)."""
+    original = store.load_execution(tenant, execution_id)
+    flow = _flow_of(runtime, original)
+    now = utcnow()
+    copy = build_execution(runtime, flow, inputs=original.inputs, labels=original.labels,
+                           trigger=original.trigger, now=now, parsed=False)
+    copy.parent_id = original.id
+    copy.original_id = original.original_id or original.id
+    copy.attempt_number = original.attempt_number + 1
+    if task_run_id:
+        copy.task_runs = _replayed_task_runs(flow, original, copy, task_run_id, now)
+        copy.state.set(State.RESTARTED, now)
+    store.insert_execution(tenant, copy)
+    from kestra_lite import jobs
+    jobs.enqueue_advance(runtime, tenant, copy.id)
+    return copy
+
+
+def _replayed_task_runs(flow: Flow, original: Execution, copy: Execution, task_run_id: str, now):
+    """Copies (with new ids) of the task runs before `task_run_id`; its ancestors run again."""
+    import copy as copying
+    try:
+        target = original.task_run(task_run_id)
+    except KeyError:
+        raise NotFound(f"Task run '{task_run_id}' not found in execution '{original.id}'")
+    by_id = {t.id: t for t in original.task_runs}
+    ancestors, current = set(), target
+    while current.parent_task_run_id:
+        ancestors.add(current.parent_task_run_id)
+        current = by_id[current.parent_task_run_id]
+    position = original.task_runs.index(target)
+    kept, new_ids = [], {}
+    for index, task_run in enumerate(original.task_runs):
+        if task_run.id in ancestors:
+            clone = copying.deepcopy(task_run)
+            clone.state.set(State.RUNNING, now)
+        elif index < position and not _descends(task_run, target.id, by_id):
+            clone = copying.deepcopy(task_run)
+        else:
+            continue
+        new_ids[task_run.id] = clone.id = new_id()
+        clone.execution_id = copy.id
+        kept.append(clone)
+    for clone in kept:
+        clone.parent_task_run_id = new_ids.get(clone.parent_task_run_id)
+    return kept
+
+
+def _descends(task_run, ancestor_id: str, by_id) -> bool:
+    parent_id = task_run.parent_task_run_id
+    while parent_id:
+        if parent_id == ancestor_id:
+            return True
+        parent_id = by_id[parent_id].parent_task_run_id
+    return False
+
+
+def change_status(runtime: Runtime, tenant: str, execution_id: str, state: State) -> Decision | None:
+    """A terminated execution takes another terminal state (API change-status)."""
+    def mutate(flow, execution, now):
+        if not execution.current.is_terminated:
+            raise IllegalTransition(f"Execution '{execution_id}' is not terminated, "
+                                    "only a terminated execution can change status")
+        if not state.is_terminated:
+            raise IllegalTransition(f"Status {state.value} is not a terminal state")
+        execution.state.set(state, now)
+        return True
+    return _update(runtime, tenant, execution_id, mutate)
+
+
+def set_labels(runtime: Runtime, tenant: str, execution_id: str, labels) -> Decision | None:
+    """Merge labels into a terminated execution (API POST /executions/{id}/labels)."""
+    given = label_list(labels)
+
+    def mutate(flow, execution, now):
+        if not execution.current.is_terminated:
+            raise IllegalTransition(f"Execution '{execution_id}' is not terminated")
+        for label in given:
+            if label["key"].startswith("system.") and execution.label(label["key"]) != label["value"]:
+                raise InvalidInput("System labels can only be set by Kestra itself, offending "
+                                   f"label: {label['key']}={label['value']}")
+            execution.set_label(label["key"], label["value"])
+        return True
+    return _update(runtime, tenant, execution_id, mutate)

@@ -1,0 +1,166 @@
+"""The runtime: one per process. Holds the connections (database, Redis, queue, storage) and
+the parsed-flow cache, and gives the engine and the tasks their read/write ports."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue
+
+from kestra_lite.config import Settings
+from kestra_lite.engine.expressions import ExpressionError, Hooks, render
+from kestra_lite.errors import InvalidFlow
+from kestra_lite.model.execution import Execution
+from kestra_lite.model.flow import Flow
+from kestra_lite.model.flow_parser import parse_flow
+from kestra_lite.model.state import State, utcnow
+from kestra_lite.storage.encryption import Encryption
+from kestra_lite.storage.internal import LocalStorage, check_scope, path_of
+from kestra_lite.storage.secrets import EnvironmentSecrets
+from kestra_lite.store import db
+from kestra_lite.store import executions as execution_store
+from kestra_lite.store import flows as flow_store
+from kestra_lite.store import kv as kv_store
+from kestra_lite.store import logs as log_store
+
+KEY_PREFIX = "kestra-lite"
+_current: "Runtime | None" = None
+_lock = threading.Lock()
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, migrate: bool = False):
+        self.settings = settings
+        db.connect(settings.database_url)
+        if migrate:
+            db.migrate()
+        self.redis = Redis.from_url(settings.redis_url)
+        self.queue = Queue(settings.queue, connection=self.redis, default_timeout=-1)
+        self.storage = LocalStorage(settings.storage_dir)
+        self.encryption = Encryption(settings.encryption_key)
+        self.secrets = EnvironmentSecrets(settings.secrets)
+        self.envs = dict(settings.envs)
+        self.globals: dict = {}
+        self._flows: dict[tuple, Flow] = {}
+
+    # -- flows -------------------------------------------------------------------------
+    def load_flow(self, tenant: str, namespace: str, flow_id: str,
+                  revision: int | None = None) -> Flow | None:
+        if revision is not None and (tenant, namespace, flow_id, revision) in self._flows:
+            return self._flows[(tenant, namespace, flow_id, revision)]
+        record = flow_store.get_flow(tenant, namespace, flow_id, revision)
+        if record is None:
+            return None
+        key = (tenant, namespace, flow_id, record.revision)
+        flow = self._flows.get(key)
+        if flow is None:
+            try:
+                flow = parse_flow(record.source, f"{namespace}.{flow_id}", tenant=tenant)
+            except InvalidFlow:
+                return None
+            flow.revision = record.revision
+            self._flows[key] = flow
+        return flow
+
+    # -- redis keys ----------------------------------------------------------------------
+    def key(self, *parts: str) -> str:
+        return ":".join((KEY_PREFIX, self.settings.queue) + parts)
+
+    def kill_task_runs(self, attempts: list[str]) -> None:
+        """Ask workers to interrupt these attempts (`<task run id>:<attempt number>`)."""
+        if attempts:
+            pipe = self.redis.pipeline()
+            for attempt in attempts:
+                pipe.set(self.key("kill", attempt), 1, ex=3600)
+            pipe.execute()
+
+    def is_killed(self, attempt: str) -> bool:
+        return bool(self.redis.exists(self.key("kill", attempt)))
+
+
+def current() -> Runtime:
+    """The process runtime, built from the environment on first use (RQ jobs use it)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Runtime(Settings.from_env())
+        return _current
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+class EngineEnv:
+    """The executor's read-only port (engine.executor.Environment)."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.envs = runtime.envs
+        self.globals = runtime.globals
+
+    def hooks(self, flow: Flow, execution: Execution) -> Hooks:
+        return RuntimeHooks(self.runtime, flow, execution)
+
+    def load_flow(self, tenant, namespace, flow_id, revision=None):
+        return self.runtime.load_flow(tenant, namespace, flow_id, revision)
+
+    def load_execution(self, tenant, execution_id):
+        return execution_store.find_execution(tenant, execution_id)
+
+    def count_running(self, tenant, namespace, flow_id, exclude):
+        states = [State.RUNNING, State.PAUSED, State.RETRYING, State.KILLING, State.RESTARTED]
+        count = execution_store.count_executions(tenant, namespace, flow_id, states)
+        return count
+
+    def new_execution(self, flow, *, inputs, labels, trigger, now, parsed=True):
+        from kestra_lite.services.creation import build_execution
+        return build_execution(self.runtime, flow, inputs=inputs, labels=labels, trigger=trigger,
+                               now=now, parsed=parsed)
+
+
+class RuntimeHooks(Hooks):
+    """Expression functions that reach the outside world (secret, kv, read...)."""
+
+    def __init__(self, runtime: Runtime, flow: Flow, execution: Execution, *, worker: bool = False):
+        self.runtime, self.flow, self.execution, self.worker = runtime, flow, execution, worker
+        self.revealed: list[str] = []
+
+    def secret(self, key):
+        value = self.runtime.secrets.get(key)
+        if value is not None:
+            self.revealed.append(value)
+        return value
+
+    def kv(self, namespace, key, error_on_missing):
+        found, value = kv_store.kv_get(self.execution.tenant, namespace, key, utcnow())
+        if not found and error_on_missing:
+            raise ExpressionError(f"The key '{key}' does not exist in the namespace '{namespace}'.")
+        return value if found else None
+
+    def _path(self, path: str) -> str:
+        return check_scope(path, self.execution.namespace, self.execution.flow_id, self.execution.id)
+
+    def read(self, path):
+        try:
+            return self.runtime.storage.get(self.execution.tenant, self._path(path)).decode()
+        except (PermissionError, ValueError, FileNotFoundError) as error:
+            raise ExpressionError(f"Unable to read `{path}`: {error}")
+
+    def file_uri(self, path):
+        return path
+
+    def file_size(self, path):
+        try:
+            return self.runtime.storage.size(self.execution.tenant, self._path(path))
+        except (PermissionError, ValueError, FileNotFoundError) as error:
+            raise ExpressionError(f"Unable to read `{path}`: {error}")
+
+    def error_logs(self):
+        if not self.worker:
+            return super().error_logs()
+        logs = log_store.execution_logs(self.execution.tenant, self.execution.id, min_level="ERROR")
+        return [log for log in logs if log["level"] == "ERROR"][:25]

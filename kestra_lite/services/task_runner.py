@@ -1,0 +1,152 @@
+"""Running one attempt of a runnable task on a worker, then recording its result."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from kestra_lite.engine.executor import task_index
+from kestra_lite.engine.expressions import ExpressionError
+from kestra_lite.engine.variables import OutputsIndex, execution_variables, task_variables
+from kestra_lite.errors import KestraLiteError
+from kestra_lite.model.durations import parse_duration
+from kestra_lite.model.execution import Execution, TaskRun
+from kestra_lite.model.flow import Flow, Task
+from kestra_lite.model.state import State, utcnow
+from kestra_lite.services import executions as service
+from kestra_lite.services.runtime import Runtime, RuntimeHooks
+from kestra_lite.store import executions as store
+from kestra_lite.store import kv as kv_store
+from kestra_lite.store import logs as log_store
+from kestra_lite.tasks import registry
+from kestra_lite.tasks.base import RunContext, TaskFailed, TaskKilled, TaskLogger, TaskResult
+
+log = logging.getLogger(__name__)
+
+
+def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str, attempt: int) -> None:
+    execution = store.find_execution(tenant, execution_id)
+    if execution is None:
+        return
+    try:
+        task_run = execution.task_run(task_run_id)
+    except KeyError:
+        return
+    if task_run.current is not State.RUNNING or len(task_run.attempts) != attempt:
+        return      # stale job: already done, killed, or superseded
+    flow = runtime.load_flow(tenant, execution.namespace, execution.flow_id, execution.flow_revision)
+    if flow is None:
+        return
+    task = task_index(flow)[task_run.task_id]
+    ctx = _context(runtime, flow, execution, task, task_run)
+    state, outputs = _execute(runtime, ctx, task)
+    log_store.append_logs(tenant, ctx.logger.records)
+    service.record_result(runtime, tenant, execution_id, task_run_id, attempt, state, outputs)
+
+
+def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, task_run: TaskRun) -> RunContext:
+    hooks = RuntimeHooks(runtime, flow, execution, worker=True)
+    index = OutputsIndex(execution)
+    variables = task_variables(execution_variables(flow, execution, index, runtime.envs,
+                                                   runtime.globals), task, task_run, index)
+    secrets = _decrypted_secret_inputs(runtime, flow, execution, variables)
+    logger = TaskLogger({"executionId": execution.id, "namespace": execution.namespace,
+                         "flowId": execution.flow_id, "taskId": task.id, "taskRunId": task_run.id,
+                         "attemptNumber": len(task_run.attempts), "triggerId": None,
+                         "thread": threading.current_thread().name},
+                        task.log_level, lambda: secrets + hooks.revealed)
+    attempt = f"{task_run.id}:{len(task_run.attempts)}"
+    timed_out = threading.Event()
+    return RunContext(flow=flow, execution=execution, task=task, task_run=task_run,
+                      variables=variables, hooks=hooks, logger=logger,
+                      services=TaskServices(runtime, execution.tenant), timed_out=timed_out,
+                      is_killed=lambda: timed_out.is_set() or runtime.is_killed(attempt),
+                      secrets=secrets)
+
+
+def _decrypted_secret_inputs(runtime: Runtime, flow: Flow, execution: Execution, variables: dict) -> list[str]:
+    """SECRET inputs are decrypted for rendering and masked in logs (semantics 2.2)."""
+    secrets = []
+    inputs = dict(variables["inputs"])
+    for spec in flow.inputs:
+        if spec.type == "SECRET" and isinstance(inputs.get(spec.id), str):
+            try:
+                plain = runtime.encryption.decrypt(inputs[spec.id])
+            except Exception:       # not encrypted (raw inputs) or another key: keep as is
+                continue
+            inputs[spec.id] = plain
+            secrets.append(plain)
+    variables["inputs"] = inputs
+    return secrets
+
+
+def _execute(runtime: Runtime, ctx: RunContext, task: Task) -> tuple[State, dict | None]:
+    """Run the task, bounded by its `timeout`; every failure becomes a FAILED attempt."""
+    outcome: dict = {}
+
+    def target():
+        outcome["result"] = _call(ctx, task)
+
+    timeout = _timeout_seconds(ctx, task)
+    if timeout is None:
+        target()
+    else:
+        thread = threading.Thread(target=target, daemon=True, name=f"task-{ctx.task_run.id}")
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            ctx.timed_out.set()
+            ctx.logger.error(f"Timeout after {task.timeout}")
+            return State.FAILED, None
+    return outcome.get("result", (State.FAILED, None))
+
+
+def _timeout_seconds(ctx: RunContext, task: Task) -> float | None:
+    if not task.timeout:
+        return None
+    try:
+        return parse_duration(ctx.render(task.timeout)).total_seconds()
+    except (ExpressionError, ValueError) as error:
+        ctx.logger.error(f"Invalid timeout `{task.timeout}`: {error}")
+        return 0.0
+
+
+def _call(ctx: RunContext, task: Task) -> tuple[State, dict | None]:
+    try:
+        implementation = registry.implementation(task.type)
+        result = implementation.run(ctx)
+    except TaskKilled:
+        return State.KILLED, None
+    except (TaskFailed, ExpressionError, KestraLiteError, LookupError, ValueError,
+            TypeError, OSError) as error:
+        ctx.logger.error(str(error) or type(error).__name__)
+        return State.FAILED, None
+    except Exception as error:       # a plugin bug must not kill the worker nor hide the failure
+        log.exception("task %s of execution %s crashed", task.id, ctx.execution.id)
+        ctx.logger.error(f"{type(error).__name__}: {error}")
+        return State.FAILED, None
+    if isinstance(result, TaskResult):
+        return result.state, result.outputs
+    return State.SUCCESS, result
+
+
+class TaskServices:
+    """What a running task may change outside its execution: KV entries, other executions."""
+
+    def __init__(self, runtime: Runtime, tenant: str):
+        self.runtime, self.tenant = runtime, tenant
+
+    def kv_get(self, namespace, key):
+        return kv_store.kv_get(self.tenant, namespace, key, utcnow())
+
+    def kv_put(self, namespace, key, value, *, type=None, ttl=None, overwrite=True):
+        kv_store.kv_put(self.tenant, namespace, key, value, type=type, ttl=ttl, now=utcnow(),
+                        overwrite=overwrite)
+
+    def kv_delete(self, namespace, key):
+        return kv_store.kv_delete(self.tenant, namespace, key)
+
+    def kv_keys(self, namespace, prefix):
+        return kv_store.kv_keys(self.tenant, namespace, prefix, now=utcnow())
+
+    def resume_execution(self, execution_id, inputs):
+        service.resume(self.runtime, self.tenant, execution_id, inputs)

@@ -1,0 +1,323 @@
+"""Executions and their task runs, saved with compare-and-set on a version column.
+
+An execution row holds `Execution.to_dict()` without the task runs (JSON) plus the columns
+queries filter on; each task run is its own row holding `TaskRun.to_dict()`. Loading
+remembers what each task-run row held (on the Execution, in `_stored_task_runs`), so a
+save rewrites only the task runs that changed, inserts new ones and deletes those that
+left the list.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable
+
+import peewee
+
+from ..errors import NotFound
+from ..model.execution import Execution
+from ..model.state import State
+from .db import BaseModel, UTCDateTimeField, database, dumps, write_transaction
+
+# What the store last wrote for each task run of an execution object:
+# {task_run_id: (position, data_json, meta_json)}. None = unknown (then a save rewrites all
+# task runs and deletes the rows of any task run not in the list).
+_SNAPSHOT = "_stored_task_runs"
+# Set on executions loaded without their task runs: saving one would delete them all.
+_PARTIAL = "_loaded_without_task_runs"
+
+
+
+class ExecutionRow(BaseModel):
+    id = peewee.CharField(max_length=64, primary_key=True)
+    namespace = peewee.CharField(max_length=255)
+    flow_id = peewee.CharField(max_length=255)
+    flow_revision = peewee.IntegerField()
+    state = peewee.CharField(max_length=16)
+    start_date = UTCDateTimeField()
+    end_date = UTCDateTimeField(null=True)
+    parent_id = peewee.CharField(max_length=64, null=True)
+    trigger_execution_id = peewee.CharField(max_length=64, null=True)
+    wake_at = UTCDateTimeField(null=True, index=True)
+    version = peewee.IntegerField(default=1)
+    data = peewee.TextField()
+    meta = peewee.TextField(default="{}")
+
+    class Meta:
+        table_name = "executions"
+        indexes = (
+            (("tenant", "namespace", "flow_id", "state", "start_date"), False),
+            (("tenant", "start_date"), False),
+            (("tenant", "trigger_execution_id"), False),
+            (("tenant", "parent_id"), False),
+        )
+
+
+class TaskRunRow(BaseModel):
+    id = peewee.CharField(max_length=64, primary_key=True)
+    execution = peewee.ForeignKeyField(ExecutionRow, column_name="execution_id",
+                                       on_delete="CASCADE", index=False)
+    position = peewee.IntegerField()
+    task_id = peewee.CharField(max_length=255)
+    parent_task_run_id = peewee.CharField(max_length=64, null=True)
+    value = peewee.TextField(null=True)
+    state = peewee.CharField(max_length=16)
+    data = peewee.TextField()
+    meta = peewee.TextField(default="{}")
+
+    class Meta:
+        table_name = "task_runs"
+        indexes = ((("execution", "position"), False),)
+
+
+# -- writing ---------------------------------------------------------------------------
+def _trigger_execution_id(execution: Execution) -> str | None:
+    variables = (execution.trigger or {}).get("variables") or {}
+    value = variables.get("executionId")
+    return str(value) if value is not None else None
+
+
+def _execution_columns(execution: Execution, wake_at: datetime | None) -> tuple[dict, list]:
+    """The execution row's columns and the task runs' REST dicts (computed once)."""
+    data = execution.to_dict()
+    task_run_dicts = data.pop("taskRunList")
+    # `state.duration` of a running state moves with the clock; it is recomputed on load,
+    # so it is not stored (a task run that did not change then serializes identically).
+    data["state"].pop("duration", None)
+    for task_run_data in task_run_dicts:
+        task_run_data["state"].pop("duration", None)
+        for attempt in task_run_data.get("attempts") or ():
+            attempt["state"].pop("duration", None)
+    columns = {
+        "namespace": execution.namespace,
+        "flow_id": execution.flow_id,
+        "flow_revision": execution.flow_revision,
+        "state": execution.state.current.value,
+        "start_date": execution.state.start_date,
+        "end_date": execution.state.end_date,
+        "parent_id": execution.parent_id,
+        "trigger_execution_id": _trigger_execution_id(execution),
+        "wake_at": wake_at,
+        "data": dumps(data),
+        "meta": dumps(execution.meta or {}),
+    }
+    return columns, task_run_dicts
+
+
+def _task_run_snapshot(execution: Execution, task_run_dicts: list[dict]) -> dict:
+    snapshot = {}
+    for position, (task_run, data) in enumerate(zip(execution.task_runs, task_run_dicts)):
+        snapshot[task_run.id] = (position, dumps(data), dumps(task_run.meta or {}))
+    return snapshot
+
+
+def _write_task_runs(tenant: str, execution: Execution, snapshot: dict,
+                     previous: dict | None) -> None:
+    changed = []
+    for task_run in execution.task_runs:
+        entry = snapshot[task_run.id]
+        if previous is not None and previous.get(task_run.id) == entry:
+            continue
+        position, data, meta = entry
+        changed.append({
+            "tenant": tenant, "id": task_run.id, "execution": execution.id,
+            "position": position, "task_id": task_run.task_id,
+            "parent_task_run_id": task_run.parent_task_run_id, "value": task_run.value,
+            "state": task_run.state.current.value, "data": data, "meta": meta,
+        })
+    if changed:
+        (TaskRunRow.insert_many(changed)
+         .on_conflict(conflict_target=[TaskRunRow.id],
+                      preserve=[TaskRunRow.position, TaskRunRow.task_id,
+                                TaskRunRow.parent_task_run_id, TaskRunRow.value,
+                                TaskRunRow.state, TaskRunRow.data, TaskRunRow.meta])
+         .execute())
+    if previous is None:
+        delete = TaskRunRow.delete().where(TaskRunRow.execution == execution.id)
+        if snapshot:
+            delete = delete.where(TaskRunRow.id.not_in(list(snapshot)))
+        delete.execute()
+    else:
+        gone = [task_run_id for task_run_id in previous if task_run_id not in snapshot]
+        if gone:
+            TaskRunRow.delete().where(TaskRunRow.id.in_(gone)).execute()
+
+
+def insert_execution(tenant: str, execution: Execution, *,
+                     wake_at: datetime | None = None) -> None:
+    """Insert a new execution (and its task runs); sets `execution.version` to 1."""
+    columns, task_run_dicts = _execution_columns(execution, wake_at)
+    snapshot = _task_run_snapshot(execution, task_run_dicts)
+    with write_transaction():
+        ExecutionRow.insert(tenant=tenant, id=execution.id, version=1, **columns).execute()
+        _write_task_runs(tenant, execution, snapshot, {})
+    execution.version = 1
+    setattr(execution, _SNAPSHOT, snapshot)
+
+
+def save_execution(tenant: str, execution: Execution, *, wake_at: datetime | None) -> bool:
+    """Compare-and-set: write the execution only if its row still has `execution.version`.
+
+    Returns False (and writes nothing) when someone else saved it first: re-load and retry.
+    On success writes the new, changed and removed task runs and increments
+    `execution.version`. `wake_at` is the next date the scheduler must look at it (None:
+    nothing to wake)."""
+    if getattr(execution, _PARTIAL, False):
+        raise ValueError(f"execution {execution.id} was loaded without its task runs "
+                         "and cannot be saved")
+    columns, task_run_dicts = _execution_columns(execution, wake_at)
+    snapshot = _task_run_snapshot(execution, task_run_dicts)
+    previous = getattr(execution, _SNAPSHOT, None)
+    with write_transaction():
+        updated = (ExecutionRow.update(version=ExecutionRow.version + 1, **columns)
+                   .where(ExecutionRow.id == execution.id, ExecutionRow.tenant == tenant,
+                          ExecutionRow.version == execution.version)
+                   .execute())
+        if updated != 1:
+            return False
+        _write_task_runs(tenant, execution, snapshot, previous)
+    execution.version += 1
+    setattr(execution, _SNAPSHOT, snapshot)
+    return True
+
+
+def delete_execution(tenant: str, execution_id: str) -> bool:
+    """Delete an execution and its task runs (logs stay: see logs.delete_logs)."""
+    with write_transaction():
+        TaskRunRow.delete().where(TaskRunRow.execution == execution_id,
+                                  TaskRunRow.tenant == tenant).execute()
+        deleted = ExecutionRow.delete().where(ExecutionRow.id == execution_id,
+                                              ExecutionRow.tenant == tenant).execute()
+    return deleted > 0
+
+
+# -- reading ---------------------------------------------------------------------------
+_EXECUTION_COLUMNS = (ExecutionRow.id, ExecutionRow.version, ExecutionRow.data,
+                      ExecutionRow.meta)
+
+
+def _build(row: tuple, task_run_rows: list[tuple] | None) -> Execution:
+    execution_id, version, data_json, meta_json = row
+    data = json.loads(data_json)
+    if task_run_rows is None:
+        data["taskRunList"] = []
+        execution = Execution.from_dict(data, version=version, meta=json.loads(meta_json))
+        setattr(execution, _PARTIAL, True)
+        return execution
+    data["taskRunList"] = [json.loads(tr[2]) for tr in task_run_rows]
+    task_run_meta = {tr[0]: json.loads(tr[3]) for tr in task_run_rows}
+    execution = Execution.from_dict(data, version=version, meta=json.loads(meta_json),
+                                    task_run_meta=task_run_meta)
+    setattr(execution, _SNAPSHOT,
+            {tr[0]: (tr[1], tr[2], tr[3]) for tr in task_run_rows})
+    return execution
+
+
+def _task_run_rows(execution_ids: list[str]) -> dict[str, list[tuple]]:
+    rows: dict[str, list[tuple]] = {execution_id: [] for execution_id in execution_ids}
+    if not execution_ids:
+        return rows
+    query = (TaskRunRow.select(TaskRunRow.execution, TaskRunRow.id, TaskRunRow.position,
+                               TaskRunRow.data, TaskRunRow.meta)
+             .where(TaskRunRow.execution.in_(execution_ids))
+             .order_by(TaskRunRow.execution, TaskRunRow.position).tuples())
+    for execution_id, task_run_id, position, data, meta in query:
+        rows[execution_id].append((task_run_id, position, data, meta))
+    return rows
+
+
+def load_execution(tenant: str, execution_id: str) -> Execution:
+    """The stored execution with its task runs in creation order. Raises errors.NotFound."""
+    with database.atomic():   # one consistent snapshot of the row and its task runs
+        row = (ExecutionRow.select(*_EXECUTION_COLUMNS)
+               .where(ExecutionRow.id == execution_id, ExecutionRow.tenant == tenant)
+               .tuples().first())
+        if row is None:
+            raise NotFound(f"execution {execution_id} not found")
+        task_runs = _task_run_rows([execution_id])[execution_id]
+    return _build(row, task_runs)
+
+
+def find_execution(tenant: str, execution_id: str) -> Execution | None:
+    """Like load_execution, None when missing."""
+    try:
+        return load_execution(tenant, execution_id)
+    except NotFound:
+        return None
+
+
+def _load_many(query: peewee.Query, with_task_runs: bool) -> list[Execution]:
+    rows = list(query.select(*_EXECUTION_COLUMNS).tuples())
+    if not with_task_runs:
+        return [_build(row, None) for row in rows]
+    task_runs = _task_run_rows([row[0] for row in rows])
+    return [_build(row, task_runs[row[0]]) for row in rows]
+
+
+def _states(states: Iterable[State | str] | None) -> list[str] | None:
+    if states is None:
+        return None
+    return [State(s).value for s in states]
+
+
+def search_executions(tenant: str, namespace: str | None = None, flow_id: str | None = None,
+                      states: Iterable[State | str] | None = None, limit: int = 100,
+                      *, with_task_runs: bool = True) -> list[Execution]:
+    """Executions, newest first. Without task runs, the results cannot be saved."""
+    query = ExecutionRow.select().where(ExecutionRow.tenant == tenant)
+    if namespace is not None:
+        query = query.where(ExecutionRow.namespace == namespace)
+    if flow_id is not None:
+        query = query.where(ExecutionRow.flow_id == flow_id)
+    state_values = _states(states)
+    if state_values is not None:
+        query = query.where(ExecutionRow.state.in_(state_values))
+    query = query.order_by(ExecutionRow.start_date.desc(), ExecutionRow.id).limit(limit)
+    return _load_many(query, with_task_runs)
+
+
+def count_executions(tenant: str, namespace: str, flow_id: str,
+                     states: Iterable[State | str]) -> int:
+    """How many executions of the flow are in one of `states` (flow concurrency)."""
+    return (ExecutionRow.select()
+            .where(ExecutionRow.tenant == tenant, ExecutionRow.namespace == namespace,
+                   ExecutionRow.flow_id == flow_id,
+                   ExecutionRow.state.in_(_states(states)))
+            .count())
+
+
+def oldest_execution(tenant: str, namespace: str, flow_id: str,
+                     state: State | str) -> Execution | None:
+    """The execution of the flow in `state` with the earliest start date (e.g. QUEUED)."""
+    query = (ExecutionRow.select()
+             .where(ExecutionRow.tenant == tenant, ExecutionRow.namespace == namespace,
+                    ExecutionRow.flow_id == flow_id,
+                    ExecutionRow.state == State(state).value)
+             .order_by(ExecutionRow.start_date, ExecutionRow.id).limit(1))
+    found = _load_many(query, True)
+    return found[0] if found else None
+
+
+def children_of(tenant: str, execution_id: str) -> list[Execution]:
+    """Executions created by a Subflow task of `execution_id` (trigger.variables.executionId),
+    oldest first."""
+    query = (ExecutionRow.select()
+             .where(ExecutionRow.tenant == tenant,
+                    ExecutionRow.trigger_execution_id == execution_id)
+             .order_by(ExecutionRow.start_date, ExecutionRow.id))
+    return _load_many(query, True)
+
+
+def due_executions(now: datetime, limit: int = 100) -> list[tuple[str, str]]:
+    """(tenant, id) of executions whose wake_at is due, earliest first, across tenants."""
+    query = (ExecutionRow.select(ExecutionRow.tenant, ExecutionRow.id)
+             .where(ExecutionRow.wake_at <= now)
+             .order_by(ExecutionRow.wake_at).limit(limit).tuples())
+    return list(query)
+
+
+def next_wake_at() -> datetime | None:
+    """The earliest wake_at of all executions (None when nothing is waiting for a date)."""
+    row = (ExecutionRow.select(ExecutionRow.wake_at).where(ExecutionRow.wake_at.is_null(False))
+           .order_by(ExecutionRow.wake_at).limit(1).first())
+    return row.wake_at if row else None

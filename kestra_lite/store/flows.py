@@ -1,0 +1,131 @@
+"""Flow revisions. Every save of a changed source adds a revision; the source is verbatim.
+
+A deletion is a revision too (`deleted=True`, same source), as in Kestra: revisions keep
+counting after a delete, and saving the flow again brings it back with the next number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import peewee
+
+from .db import BaseModel, JSONField, UTCDateTimeField, write_transaction
+
+
+class FlowRow(BaseModel):
+    namespace = peewee.CharField(max_length=255)
+    flow_id = peewee.CharField(max_length=255)
+    revision = peewee.IntegerField()
+    source = peewee.TextField()
+    deleted = peewee.BooleanField(default=False)
+    disabled = peewee.BooleanField(default=False)
+    labels = JSONField(null=True)
+    created = UTCDateTimeField()
+
+    class Meta:
+        table_name = "flows"
+        indexes = ((("tenant", "namespace", "flow_id", "revision"), True),)
+
+
+@dataclass
+class FlowRecord:
+    namespace: str
+    flow_id: str
+    revision: int
+    source: str
+    deleted: bool = False
+    tenant: str = "main"
+    disabled: bool = False
+    labels: list | dict | None = None
+    created: datetime | None = None
+
+
+def _record(row: FlowRow) -> FlowRecord:
+    return FlowRecord(namespace=row.namespace, flow_id=row.flow_id, revision=row.revision,
+                      source=row.source, deleted=row.deleted, tenant=row.tenant,
+                      disabled=row.disabled, labels=row.labels, created=row.created)
+
+
+def _latest_row(tenant: str, namespace: str, flow_id: str) -> FlowRow | None:
+    return (FlowRow.select()
+            .where(FlowRow.tenant == tenant, FlowRow.namespace == namespace,
+                   FlowRow.flow_id == flow_id)
+            .order_by(FlowRow.revision.desc()).first())
+
+
+def save_flow(tenant: str, namespace: str, flow_id: str, source: str, *,
+              disabled: bool = False, labels: list | dict | None = None) -> tuple[int, bool]:
+    """Store `source` as the flow's next revision unless it equals the latest one.
+
+    Returns (revision, created): created is False when the source was unchanged."""
+    for attempt in range(5):
+        try:
+            with write_transaction():
+                latest = _latest_row(tenant, namespace, flow_id)
+                if latest is not None and not latest.deleted and latest.source == source:
+                    return latest.revision, False
+                revision = 1 if latest is None else latest.revision + 1
+                FlowRow.create(tenant=tenant, namespace=namespace, flow_id=flow_id,
+                               revision=revision, source=source, deleted=False,
+                               disabled=disabled, labels=labels,
+                               created=datetime.now(timezone.utc))
+                return revision, True
+        except peewee.IntegrityError:
+            if attempt == 4:   # another process kept winning the same revision number
+                raise
+    raise AssertionError("unreachable")
+
+
+def get_flow(tenant: str, namespace: str, flow_id: str, revision: int | None = None,
+             allow_deleted: bool = False) -> FlowRecord | None:
+    """The latest revision (or `revision`); None when missing or deleted (unless allowed)."""
+    if revision is None:
+        row = _latest_row(tenant, namespace, flow_id)
+    else:
+        row = FlowRow.get_or_none(FlowRow.tenant == tenant, FlowRow.namespace == namespace,
+                                  FlowRow.flow_id == flow_id, FlowRow.revision == revision)
+    if row is None or (row.deleted and not allow_deleted):
+        return None
+    return _record(row)
+
+
+def list_flows(tenant: str, namespace: str | None = None) -> list[FlowRecord]:
+    """The latest revision of every flow that is not deleted, by namespace then id."""
+    latest = FlowRow.alias("latest")
+    newest = (latest.select(latest.namespace, latest.flow_id,
+                            peewee.fn.MAX(latest.revision).alias("revision"))
+              .where(latest.tenant == tenant)
+              .group_by(latest.namespace, latest.flow_id))
+    if namespace is not None:
+        newest = newest.where(latest.namespace == namespace)
+    newest = newest.alias("newest")
+    query = (FlowRow.select()
+             .join(newest, on=((FlowRow.namespace == newest.c.namespace)
+                               & (FlowRow.flow_id == newest.c.flow_id)
+                               & (FlowRow.revision == newest.c.revision)))
+             .where(FlowRow.tenant == tenant, FlowRow.deleted == False)  # noqa: E712
+             .order_by(FlowRow.namespace, FlowRow.flow_id))
+    return [_record(row) for row in query]
+
+
+def revisions(tenant: str, namespace: str, flow_id: str) -> list[FlowRecord]:
+    """Every revision, oldest first (deletion markers included)."""
+    query = (FlowRow.select()
+             .where(FlowRow.tenant == tenant, FlowRow.namespace == namespace,
+                    FlowRow.flow_id == flow_id)
+             .order_by(FlowRow.revision))
+    return [_record(row) for row in query]
+
+
+def delete_flow(tenant: str, namespace: str, flow_id: str) -> bool:
+    """Add a deleted revision. False when the flow does not exist or is already deleted."""
+    with write_transaction():
+        latest = _latest_row(tenant, namespace, flow_id)
+        if latest is None or latest.deleted:
+            return False
+        FlowRow.create(tenant=tenant, namespace=namespace, flow_id=flow_id,
+                       revision=latest.revision + 1, source=latest.source, deleted=True,
+                       disabled=latest.disabled, labels=latest.labels,
+                       created=datetime.now(timezone.utc))
+        return True

@@ -1,0 +1,109 @@
+"""What a runnable task sees while it runs: the run context, and how it reports its end."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from kestra_lite.engine.expressions import Hooks, render, render_typed, render_value
+from kestra_lite.model.execution import Execution, TaskRun
+from kestra_lite.model.flow import Flow, Task
+from kestra_lite.model.state import State, utcnow
+
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+
+
+class TaskFailed(Exception):
+    """Raised by a task to end its attempt FAILED; the message is logged at ERROR."""
+
+
+class TaskKilled(Exception):
+    """Raised when the task noticed it was killed."""
+
+
+@dataclass
+class TaskResult:
+    outputs: dict | None = None
+    state: State = State.SUCCESS
+
+
+class TaskLogger:
+    """Collects a task's log lines (masked, filtered by the task's logLevel) for the store."""
+
+    def __init__(self, base: dict, min_level: str | None, secrets: Callable[[], list[str]]):
+        self.base, self.records = base, []
+        self.min_rank = LEVELS.index(min_level) if min_level in LEVELS else 0
+        self._secrets = secrets
+
+    def log(self, level: str, message: str) -> None:
+        if LEVELS.index(level) < self.min_rank:
+            return
+        record = dict(self.base, level=level, message=mask(str(message), self._secrets()),
+                      timestamp=utcnow())
+        self.records.append(record)
+
+    def trace(self, message): self.log("TRACE", message)
+    def debug(self, message): self.log("DEBUG", message)
+    def info(self, message): self.log("INFO", message)
+    def warn(self, message): self.log("WARN", message)
+    def error(self, message): self.log("ERROR", message)
+
+
+def mask(message: str, secrets: list[str]) -> str:
+    """Semantics 12: each secret occurrence becomes stars; 9+ stars start with `**masked*`."""
+    for secret in secrets:
+        if secret and secret in message:
+            stars = "*" * len(secret)
+            if len(stars) >= 9:
+                stars = "**masked*" + stars[9:]
+            message = message.replace(secret, stars)
+    return message
+
+
+@dataclass
+class RunContext:
+    flow: Flow
+    execution: Execution
+    task: Task
+    task_run: TaskRun
+    variables: dict
+    hooks: Hooks
+    logger: TaskLogger
+    services: Any                        # services.runtime.TaskServices: kv, storage, executions
+    is_killed: Callable[[], bool] = lambda: False
+    timed_out: threading.Event = field(default_factory=threading.Event)
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def tenant(self) -> str:
+        return self.execution.tenant
+
+    def render(self, value) -> Any:
+        if isinstance(value, str):
+            return render(value, self.variables, self.hooks)
+        return render_value(value, self.variables, self.hooks)
+
+    def render_typed(self, value) -> Any:
+        if isinstance(value, str):
+            return render_typed(value, self.variables, self.hooks)
+        return render_value(value, self.variables, self.hooks)
+
+    def prop(self, name: str, default=None) -> Any:
+        value = self.task.props.get(name, default)
+        return self.render(value) if value is not None else default
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, waking up to notice a kill (raises TaskKilled)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.is_killed():
+                raise TaskKilled()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.05))
+
+    def now(self) -> datetime:
+        return utcnow()

@@ -1,0 +1,127 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs once per database: KESTRA_LITE_TEST_DB=sqlite (default: a SQLite file per
+test) or postgresql (a throwaway database kestra_lite_test_<pid> on 127.0.0.1:5432, created
+once per session, emptied before each test, dropped at the end). Redis is the machine's
+(REDIS_URL's host, default 127.0.0.1:6379) with a database number of its own, flushed before
+each test.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from kestra_lite.config import Settings
+from kestra_lite.store import db as store_db
+
+TEST_DB = os.environ.get("KESTRA_LITE_TEST_DB", "sqlite").lower()
+PG_SERVER_URL = os.environ.get("KESTRA_LITE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+REDIS_SERVER_URL = os.environ.get("KESTRA_LITE_TEST_REDIS", "redis://127.0.0.1:6379")
+REDIS_DB = 9   # + the pytest-xdist worker number when there is one
+
+if TEST_DB not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"KESTRA_LITE_TEST_DB={TEST_DB!r}: expected sqlite or postgresql")
+
+
+def pytest_report_header(config):
+    return f"kestra-lite test database: {TEST_DB}"
+
+
+def _worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
+def _admin_connection():
+    import psycopg2
+    parts = urlsplit(PG_SERVER_URL)
+    connection = psycopg2.connect(host=parts.hostname, port=parts.port or 5432,
+                                  user=parts.username or "postgres",
+                                  password=parts.password, dbname="postgres")
+    connection.autocommit = True
+    return connection
+
+
+@pytest.fixture(scope="session")
+def _postgres_url():
+    """A throwaway PostgreSQL database for the session, migrated once."""
+    if TEST_DB != "postgresql":
+        yield None
+        return
+    name = f"kestra_lite_test_{os.getpid()}"
+    admin = _admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(PG_SERVER_URL)
+    url = urlunsplit(("postgresql", parts.netloc, f"/{name}", "", ""))
+    store_db.connect(url)
+    store_db.migrate()
+    store_db.close()
+    try:
+        yield url
+    finally:
+        store_db.close()
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def database_url(tmp_path, _postgres_url) -> str:
+    """This test's empty database."""
+    if _postgres_url is None:
+        return f"sqlite:///{tmp_path / 'kestra-lite.db'}"
+    store_db.connect(_postgres_url)
+    store_db.truncate_all()
+    store_db.close()
+    return _postgres_url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of this test session's own, flushed before each test."""
+    import redis
+    parts = urlsplit(REDIS_SERVER_URL)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB + _worker_number()}", "", ""))
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not answering at {url}: {exc} (scripts/test starts it)")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def storage_dir(tmp_path):
+    path = tmp_path / "storage"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(database_url, redis_url, storage_dir, tmp_path) -> Settings:
+    """Settings pointing at this test's database, Redis db and storage directory."""
+    return Settings.from_env({
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "KESTRA_LITE_STORAGE_DIR": str(storage_dir),
+        "KESTRA_LITE_QUEUE": f"kestra-test-{os.getpid()}",
+        "KESTRA_LITE_ENCRYPTION_KEY": "0123456789abcdef0123456789abcdef",
+    })
+
+
+@pytest.fixture
+def db(settings):
+    """The test's database, connected (module-level proxy) and migrated."""
+    database = store_db.connect(settings.database_url)
+    store_db.migrate()
+    try:
+        yield database
+    finally:
+        store_db.close()

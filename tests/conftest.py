@@ -44,6 +44,15 @@ def _admin_connection():
     return connection
 
 
+def _drop_stale_databases(cursor) -> None:
+    """Drop the databases of earlier sessions whose process is gone (killed runs)."""
+    cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'kestra\\_lite\\_test\\_%'")
+    for (name,) in cursor.fetchall():
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def _postgres_url():
     """A throwaway PostgreSQL database for the session, migrated once."""
@@ -53,6 +62,7 @@ def _postgres_url():
     name = f"kestra_lite_test_{os.getpid()}"
     admin = _admin_connection()
     with admin.cursor() as cursor:
+        _drop_stale_databases(cursor)
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cursor.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(PG_SERVER_URL)

@@ -388,7 +388,7 @@ class Pass:
         if task_run.state.count(State.PAUSED):
             return
         delay = task.props.get("delay")
-        timeout = task.props.get("timeout")
+        timeout = task.timeout       # a common task property, read here as the pause timeout
         self._set(task_run, State.PAUSED)
         if delay:
             at = self.now + parse_duration(self._render(delay, task_run, task))
@@ -453,7 +453,9 @@ class Pass:
             self._end_task_run(task_run, task, State.SUCCESS)
 
     def _child_execution(self, task_run: TaskRun, task: Task) -> Execution:
-        props = render_value(task.props, self._variables(task_run, task), self._hooks_())
+        # the deprecated `outputs` map is rendered later, against the child execution
+        props = render_value({k: v for k, v in task.props.items() if k != "outputs"},
+                             self._variables(task_run, task), self._hooks_())
         namespace, flow_id = props.get("namespace"), props.get("flowId")
         revision = props.get("revision")
         child_flow = self.env.load_flow(self.ex.tenant, namespace, flow_id,

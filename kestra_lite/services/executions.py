@@ -50,11 +50,16 @@ def create_execution(runtime: Runtime, flow: Flow, *, inputs: dict | None = None
 # -- the CAS loop -------------------------------------------------------------------------------
 
 def _update(runtime: Runtime, tenant: str, execution_id: str,
-            mutate: Callable[[Flow, Execution, datetime], bool] | None = None) -> Decision | None:
-    """Load, mutate (return False to give up), step, save with CAS; apply effects."""
+            mutate: Callable[[Flow, Execution, datetime], bool] | None = None,
+            loaded: Execution | None = None) -> Decision | None:
+    """Load, mutate (return None to give up), step, save with CAS; apply effects.
+
+    `loaded`: an unmodified copy the caller already read, used for the first try (the CAS
+    tells whether it is still current)."""
     env = EngineEnv(runtime)
     for _ in range(MAX_CONFLICTS):
-        execution = store.load_execution(tenant, execution_id)
+        execution = loaded or store.load_execution(tenant, execution_id)
+        loaded = None
         flow = runtime.load_flow(tenant, execution.namespace, execution.flow_id,
                                  execution.flow_revision)
         if flow is None:
@@ -147,13 +152,14 @@ def advance(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None
 
 
 def record_result(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
-                  attempt: int, state: State, outputs: dict | None) -> Decision | None:
+                  attempt: int, state: State, outputs: dict | None,
+                  loaded: Execution | None = None) -> Decision | None:
     """A worker finished an attempt: merge it and advance in the same save."""
     def mutate(flow, execution, now):
         if not apply_result(flow, execution, task_run_id, attempt, state, outputs, now):
             return None
         return True
-    return _update(runtime, tenant, execution_id, mutate)
+    return _update(runtime, tenant, execution_id, mutate, loaded)
 
 
 # -- user actions -------------------------------------------------------------------------------

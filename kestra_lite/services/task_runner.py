@@ -40,7 +40,8 @@ def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
     ctx = _context(runtime, flow, execution, task, task_run)
     state, outputs = _execute(runtime, ctx, task)
     log_store.append_logs(tenant, ctx.logger.records)
-    service.record_result(runtime, tenant, execution_id, task_run_id, attempt, state, outputs)
+    service.record_result(runtime, tenant, execution_id, task_run_id, attempt, state, outputs,
+                          loaded=execution)
 
 
 def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, task_run: TaskRun) -> RunContext:

@@ -55,3 +55,21 @@ def test_flow_trigger_windows_round_trip(db):
     assert len(triggers.list_windows("main", "ns", "flow")) == 1
     assert [w.precondition_id for w in triggers.expired_windows(end)] == ["pre"]
     assert triggers.delete_window("main", "ns", "flow", "pre", NOW) is True
+
+
+def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(db):
+    import os
+    from kestra_lite.store import flows
+    flows.save_flow("main", "ns", "parent", "v1")   # the parent's connection is open
+    pid = os.fork()
+    if pid == 0:   # child: must not reuse (or close) the parent's connection
+        code = 1
+        try:
+            flows.save_flow("main", "ns", "child", "v1")
+            store_db.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [f.flow_id for f in flows.list_flows("main", "ns")] == ["child", "parent"]

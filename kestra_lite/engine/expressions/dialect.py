@@ -405,6 +405,11 @@ def translate(template: str) -> Translation:
             f"{e.message} in the expression `{template}` at line {e.line}") from None
 
 
+def _protect_cr(text: str) -> str:
+    """Jinja normalizes newlines in template text; Pebble keeps carriage returns."""
+    return text.replace("\r", '{{ "\\r" }}') if "\r" in text else text
+
+
 def _translate(template: str) -> Translation:
     raws = []
 
@@ -427,12 +432,12 @@ def _translate(template: str) -> Translation:
             j = src.find("{", j + 1)
         if j < 0 or j + 1 >= n:
             chunk = src[i:]
-            out.append(chunk)
+            out.append(_protect_cr(chunk))
             if chunk.strip():
                 other_content = True
             break
         chunk = src[i:j]
-        out.append(chunk)
+        out.append(_protect_cr(chunk))
         if chunk.strip():
             other_content = True
         line += chunk.count("\n")

@@ -18,7 +18,7 @@ from slugify import slugify as _slugify
 
 from . import dates
 from .errors import ExpressionError
-from .output import json_default, to_json, to_text
+from .output import to_json, to_text
 from .predicates import empty
 from .undefined import fail
 

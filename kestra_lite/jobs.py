@@ -27,4 +27,8 @@ def enqueue_advance(runtime, tenant: str, execution_id: str) -> None:
 def enqueue_task(runtime, tenant: str, execution_id: str, task_run_id: str, attempt: int) -> None:
     runtime.queue.enqueue_call(run_task, args=(tenant, execution_id, task_run_id, attempt),
                                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, timeout=-1,
-                               job_id=f"task-{task_run_id}-{attempt}")
+                               job_id=task_job_id(task_run_id, attempt))
+
+
+def task_job_id(task_run_id: str, attempt: int) -> str:
+    return f"task-{task_run_id}-{attempt}"

@@ -3,6 +3,7 @@ the parsed-flow cache, and gives the engine and the tasks their read/write ports
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 
@@ -26,6 +27,8 @@ from kestra_lite.store import kv as kv_store
 from kestra_lite.store import logs as log_store
 
 KEY_PREFIX = "kestra-lite"
+HEARTBEAT_SECONDS = 5
+HEARTBEAT_TTL = 15
 _current: "Runtime | None" = None
 _lock = threading.Lock()
 
@@ -78,6 +81,29 @@ class Runtime:
 
     def is_killed(self, attempt: str) -> bool:
         return bool(self.redis.exists(self.key("kill", attempt)))
+
+    @contextmanager
+    def heartbeat(self, attempt: str):
+        """While the block runs, a Redis key says a worker holds this attempt (the scheduler's
+        watchdog resubmits attempts whose key expired)."""
+        key = self.key("heartbeat", attempt)
+        stop = threading.Event()
+
+        def beat():
+            while not stop.wait(HEARTBEAT_SECONDS):
+                self.redis.set(key, 1, ex=HEARTBEAT_TTL)
+
+        self.redis.set(key, 1, ex=HEARTBEAT_TTL)
+        thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{attempt}")
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            self.redis.delete(key)
+
+    def has_heartbeat(self, attempt: str) -> bool:
+        return bool(self.redis.exists(self.key("heartbeat", attempt)))
 
 
 def current() -> Runtime:

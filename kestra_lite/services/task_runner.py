@@ -38,7 +38,8 @@ def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
         return
     task = task_index(flow)[task_run.task_id]
     ctx = _context(runtime, flow, execution, task, task_run)
-    state, outputs = _execute(runtime, ctx, task)
+    with runtime.heartbeat(f"{task_run_id}:{attempt}"):
+        state, outputs = _execute(runtime, ctx, task)
     log_store.append_logs(tenant, ctx.logger.records)
     service.record_result(runtime, tenant, execution_id, task_run_id, attempt, state, outputs,
                           loaded=execution)

@@ -321,3 +321,12 @@ def next_wake_at() -> datetime | None:
     row = (ExecutionRow.select(ExecutionRow.wake_at).where(ExecutionRow.wake_at.is_null(False))
            .order_by(ExecutionRow.wake_at).limit(1).first())
     return row.wake_at if row else None
+
+
+def unfinished_executions(limit: int = 500) -> list[Execution]:
+    """Executions of every tenant that are not terminated (for the scheduler's watchdog)."""
+    running = [State.CREATED, State.RESTARTED, State.QUEUED, State.RUNNING, State.KILLING,
+               State.RETRYING]
+    query = (ExecutionRow.select().where(ExecutionRow.state.in_(_states(running)))
+             .order_by(ExecutionRow.start_date).limit(limit))
+    return _load_many(query, True)

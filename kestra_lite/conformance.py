@@ -1056,6 +1056,10 @@ def h_kv_existing(ctx: Context) -> None:
 def h_kv_missing(ctx: Context) -> None:
     from kestra_lite.model.state import utcnow
     from kestra_lite.store import kv
+    # setup "KV namespace io.kestra.tests is empty" (a shared DATABASE_URL may hold the key
+    # of get-existing)
+    for key in kv.kv_keys(TENANT, "io.kestra.tests", now=utcnow()):
+        kv.kv_delete(TENANT, "io.kestra.tests", key)
     if kv.kv_keys(TENANT, "io.kestra.tests", now=utcnow()):
         raise ScenarioFailed("KV namespace io.kestra.tests is not empty")
     run_generic(ctx)

@@ -72,7 +72,7 @@ def nest_dotted(pairs) -> dict:
 def execution_variables(flow: Flow, execution: Execution, index: OutputsIndex,
                         envs: dict | None = None, globals_: dict | None = None) -> dict:
     """Variables that do not depend on a task run."""
-    return {
+    variables = {
         "flow": {"id": flow.id, "namespace": flow.namespace, "revision": flow.revision,
                  "tenantId": execution.tenant},
         "execution": {"id": execution.id, "startDate": iso(execution.state.start_date),
@@ -86,6 +86,9 @@ def execution_variables(flow: Flow, execution: Execution, index: OutputsIndex,
         "globals": globals_ or {},
         "tasks": _task_states(execution, index),
     }
+    if not flow.inputs and not execution.inputs:
+        del variables["inputs"]     # as in Kestra: a flow without inputs has no `inputs`
+    return variables
 
 
 def task_variables(base: dict, task: Task, task_run: TaskRun, index: OutputsIndex) -> dict:
@@ -93,7 +96,9 @@ def task_variables(base: dict, task: Task, task_run: TaskRun, index: OutputsInde
     variables = dict(base)
     variables["task"] = {"id": task.id, "type": task.type}
     taskrun = {"id": task_run.id, "startDate": iso(task_run.state.start_date),
-               "attemptsCount": len(task_run.attempts)}
+               # previous attempts: the one running now does not count (semantics 6.8)
+               "attemptsCount": sum(1 for a in task_run.attempts
+                                    if a.state.current.is_terminated)}
     if task_run.parent_task_run_id:
         taskrun["parentId"] = task_run.parent_task_run_id
     if task_run.value is not None:

@@ -68,6 +68,8 @@ def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, tas
 def _decrypted_secret_inputs(runtime: Runtime, flow: Flow, execution: Execution, variables: dict) -> list[str]:
     """SECRET inputs are decrypted for rendering and masked in logs (semantics 2.2)."""
     secrets = []
+    if "inputs" not in variables:
+        return secrets
     inputs = dict(variables["inputs"])
     for spec in flow.inputs:
         if spec.type == "SECRET" and isinstance(inputs.get(spec.id), str):

@@ -1259,18 +1259,6 @@ HANDLERS: dict[tuple[str, str], Callable[[Context], None]] = {
 
 # -- isolated runtimes and the CLI entry point ----------------------------------------------
 
-def isolated_settings(settings, scratch: Path):
-    """Settings of one scenario: own queue, own SQLite DB and storage (unless DATABASE_URL is
-    set), an encryption key (SECRET inputs)."""
-    changes: dict = {"queue": f"conformance-{secrets.token_hex(6)}"}
-    if not settings.database_url_from_env:
-        changes["database_url"] = f"sqlite:///{scratch / 'kestra-lite.db'}"
-        changes["storage_dir"] = scratch / "storage"
-    if not settings.encryption_key:
-        changes["encryption_key"] = secrets.token_urlsafe(32)
-    return dataclasses.replace(settings, **changes)
-
-
 def open_runtime(settings):
     from kestra_lite.services import runtime as runtimes
     if not settings.encryption_key:
@@ -1328,6 +1316,7 @@ def main(settings, corpus_dir) -> int:
         scratch = Path(tempfile.mkdtemp(prefix="kestra-lite-conformance-"))
         runtime = None
         try:
+            from kestra_lite.services.flow_test import isolated_settings
             runtime = open_runtime(isolated_settings(settings, scratch))
             failures = run_scenario(runtime, corpus, file, scenario)
         except Exception as error:   # noqa: BLE001

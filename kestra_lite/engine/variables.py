@@ -51,24 +51,6 @@ class OutputsIndex:
         node[path[-1]] = task_run.outputs
 
 
-def nest_dotted(pairs) -> dict:
-    """`{"system.correlationId": x}` -> `{"system": {"correlationId": x}, ...}` (keeps the flat key too)."""
-    result: dict = {}
-    for key, value in pairs:
-        result[key] = value
-        if "." in key:
-            node = result
-            parts = key.split(".")
-            for part in parts[:-1]:
-                child = node.get(part)
-                if not isinstance(child, dict):
-                    child = {}
-                    node[part] = child
-                node = child
-            node[parts[-1]] = value
-    return result
-
-
 def execution_variables(flow: Flow, execution: Execution, index: OutputsIndex,
                         envs: dict | None = None, globals_: dict | None = None) -> dict:
     """Variables that do not depend on a task run."""
@@ -80,7 +62,8 @@ def execution_variables(flow: Flow, execution: Execution, index: OutputsIndex,
         "inputs": with_input_defaults(flow, execution.inputs),
         "outputs": index.outputs(),
         "vars": flow.variables or {},
-        "labels": nest_dotted((label["key"], label["value"]) for label in execution.labels),
+        # flat keys; the expression engine resolves `labels.system.correlationId` on them
+        "labels": {label["key"]: label["value"] for label in execution.labels},
         "trigger": (execution.trigger or {}).get("variables") or {},
         "envs": envs or {},
         "globals": globals_ or {},

@@ -30,7 +30,7 @@ MAX_IDLE_WAIT = 3600.0
 def run_flow_test(settings: Settings, file: str, flows_dir: str | None, inputs: dict,
                   labels: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="kestra-lite-test-") as scratch:
-        runtime = runtimes.Runtime(_isolated(settings, Path(scratch)), migrate=True)
+        runtime = runtimes.Runtime(isolated_settings(settings, Path(scratch)), migrate=True)
         runtimes.install(runtime)
         try:
             return _run(runtime, file, flows_dir, inputs, labels)
@@ -39,8 +39,10 @@ def run_flow_test(settings: Settings, file: str, flows_dir: str | None, inputs: 
             runtimes.install(None)
 
 
-def _isolated(settings: Settings, scratch: Path) -> Settings:
-    changes: dict = {"queue": f"flow-test-{secrets.token_hex(6)}"}
+def isolated_settings(settings: Settings, scratch: Path) -> Settings:
+    """Settings of one scenario: own queue, own SQLite DB and storage (unless DATABASE_URL is
+    set), an encryption key (SECRET inputs)."""
+    changes: dict = {"queue": f"isolated-{secrets.token_hex(6)}"}
     if not settings.database_url_from_env:
         changes["database_url"] = f"sqlite:///{scratch / 'kestra-lite.db'}"
         changes["storage_dir"] = scratch / "storage"

@@ -25,7 +25,6 @@ from kestra_lite.model.state import State, StateInfo, worst
 
 SUBFLOW_TYPES = ("io.kestra.plugin.core.flow.Subflow",)
 LABELS_TYPE = "io.kestra.plugin.core.execution.Labels"
-RUNNING_TYPES = (State.RUNNING, State.PAUSED, State.RETRYING, State.KILLING, State.RESTARTED)
 
 
 class Environment(Protocol):
@@ -37,7 +36,7 @@ class Environment(Protocol):
     def load_flow(self, tenant: str, namespace: str, flow_id: str,
                   revision: int | None = None) -> Flow | None: ...
     def load_execution(self, tenant: str, execution_id: str) -> Execution | None: ...
-    def count_running(self, tenant: str, namespace: str, flow_id: str, exclude: str) -> int: ...
+    def count_running(self, tenant: str, namespace: str, flow_id: str) -> int: ...
     def new_execution(self, flow: Flow, *, inputs: dict, labels: list[dict], trigger: dict | None,
                       now: datetime, parsed: bool = True) -> Execution: ...
 
@@ -122,7 +121,7 @@ class Pass:
         concurrency = self.flow.concurrency
         if not concurrency:
             return False
-        running = self.env.count_running(self.ex.tenant, self.flow.namespace, self.flow.id, self.ex.id)
+        running = self.env.count_running(self.ex.tenant, self.flow.namespace, self.flow.id)
         if running < int(concurrency["limit"]):
             return False
         behavior = concurrency.get("behavior") or "QUEUE"

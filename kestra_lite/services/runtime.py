@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import datetime
-from functools import lru_cache
 
 from redis import Redis
 from rq import Queue
 
 from kestra_lite.config import Settings
-from kestra_lite.engine.expressions import ExpressionError, Hooks, render
+from kestra_lite.engine.expressions import ExpressionError, Hooks
 from kestra_lite.errors import InvalidFlow
 from kestra_lite.model.execution import Execution
 from kestra_lite.model.flow import Flow
 from kestra_lite.model.flow_parser import parse_flow
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.storage.encryption import Encryption
-from kestra_lite.storage.internal import LocalStorage, check_scope, path_of
+from kestra_lite.storage.internal import LocalStorage, check_scope
 from kestra_lite.storage.secrets import EnvironmentSecrets
 from kestra_lite.store import db
 from kestra_lite.store import executions as execution_store
@@ -29,6 +27,7 @@ from kestra_lite.store import logs as log_store
 KEY_PREFIX = "kestra-lite"
 HEARTBEAT_SECONDS = 5
 HEARTBEAT_TTL = 15
+RUNNING_STATES = (State.RUNNING, State.PAUSED, State.RETRYING, State.KILLING, State.RESTARTED)
 _current: "Runtime | None" = None
 _lock = threading.Lock()
 
@@ -137,10 +136,9 @@ class EngineEnv:
     def load_execution(self, tenant, execution_id):
         return execution_store.find_execution(tenant, execution_id)
 
-    def count_running(self, tenant, namespace, flow_id, exclude):
-        states = [State.RUNNING, State.PAUSED, State.RETRYING, State.KILLING, State.RESTARTED]
-        count = execution_store.count_executions(tenant, namespace, flow_id, states)
-        return count
+    def count_running(self, tenant, namespace, flow_id):
+        """Executions holding a concurrency slot (a CREATED or QUEUED one holds none)."""
+        return execution_store.count_executions(tenant, namespace, flow_id, RUNNING_STATES)
 
     def new_execution(self, flow, *, inputs, labels, trigger, now, parsed=True):
         from kestra_lite.services.creation import build_execution

@@ -5,7 +5,7 @@ counting after a delete, and saving the flow again brings it back with the next 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import peewee

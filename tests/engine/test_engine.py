@@ -9,21 +9,11 @@ from kestra_lite.errors import IllegalTransition, InvalidInput
 from kestra_lite.model.state import State
 from kestra_lite.services import executions as service
 from kestra_lite.services import flows as flow_service
-from kestra_lite.services import runtime as runtimes
 from kestra_lite.services.flow_test import run_until_settled
 from kestra_lite.store import executions as store
 from kestra_lite.store import logs as log_store
 
 TENANT = "main"
-
-
-@pytest.fixture
-def runtime(settings, db):
-    runtime = runtimes.Runtime(settings, migrate=True)
-    runtimes.install(runtime)
-    yield runtime
-    runtime.queue.empty()
-    runtimes.install(None)
 
 
 def deploy(runtime, source: str):

@@ -9,7 +9,7 @@ from kestra_lite.services import executions as service
 from kestra_lite.store import executions as store
 from kestra_lite.worker import build_worker
 
-from tests.engine.test_engine import TENANT, deploy, runtime  # noqa: F401  (fixture)
+from tests.engine.test_engine import TENANT, deploy
 
 LOG_FLOW = """
     id: hello

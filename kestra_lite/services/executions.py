@@ -8,6 +8,7 @@ out only after a successful save.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Callable
 
@@ -64,18 +65,29 @@ def _update(runtime: Runtime, tenant: str, execution_id: str,
                                  execution.flow_revision)
         if flow is None:
             return _fail_without_flow(runtime, execution)
-        now = utcnow()
-        mutated = mutate(flow, execution, now) if mutate else False
-        if mutated is None:
-            return None
-        decision = step(flow, execution, now, env)
-        moved = _wake_at_moved(execution, decision)
-        if not (mutated or decision.changed or moved):
-            return decision
-        if _save(runtime, execution, decision):
+        with _concurrency_slot(runtime, flow, execution):
+            now = utcnow()
+            mutated = mutate(flow, execution, now) if mutate else False
+            if mutated is None:
+                return None
+            decision = step(flow, execution, now, env)
+            moved = _wake_at_moved(execution, decision)
+            if not (mutated or decision.changed or moved):
+                return decision
+            saved = _save(runtime, execution, decision)
+        if saved:
             _after_save(runtime, execution, decision)
             return decision
     raise Conflict(f"Execution {execution_id} is changing too fast; try again")
+
+
+def _concurrency_slot(runtime: Runtime, flow: Flow, execution: Execution):
+    """While an execution of a flow with a concurrency limit counts the running ones and
+    takes a slot, no other execution of that flow may do the same (a Redis lock)."""
+    if not flow.concurrency or execution.current not in (State.CREATED, State.QUEUED):
+        return nullcontext()
+    key = runtime.key("concurrency", execution.tenant, flow.namespace, flow.id)
+    return runtime.redis.lock(key, timeout=30, blocking_timeout=30)
 
 
 def _wake_at_moved(execution: Execution, decision: Decision) -> bool:

@@ -255,3 +255,26 @@ def test_secrets_from_the_environment_are_masked_in_logs(runtime):
     """)
     execution = run(runtime, flow)
     assert "password is **masked****" in messages(execution)
+
+
+def test_queued_executions_run_one_at_a_time_in_creation_order(runtime):
+    flow = deploy(runtime, """
+        id: one-at-a-time
+        namespace: company.team
+        concurrency:
+          limit: 1
+        tasks:
+          - id: nap
+            type: io.kestra.plugin.core.flow.Sleep
+            duration: PT0.05S
+    """)
+    created = [service.create_execution(runtime, flow) for _ in range(3)]
+    for execution in created:
+        run_until_settled(runtime, TENANT, execution.id)
+    done = [store.load_execution(TENANT, e.id) for e in created]
+    assert [e.current for e in done] == [State.SUCCESS] * 3
+    for execution in done[1:]:
+        assert [h.state for h in execution.state.histories[:3]] == [
+            State.CREATED, State.QUEUED, State.RUNNING]
+    periods = sorted((e.state.last_date(State.RUNNING), e.state.end_date) for e in done)
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(periods, periods[1:]))

@@ -52,11 +52,11 @@ def create_execution(runtime: Runtime, flow: Flow, *, inputs: dict | None = None
 
 def _update(runtime: Runtime, tenant: str, execution_id: str,
             mutate: Callable[[Flow, Execution, datetime], bool] | None = None,
-            loaded: Execution | None = None) -> Decision | None:
+            loaded: Execution | None = None, keep: list | None = None) -> Decision | None:
     """Load, mutate (return None to give up), step, save with CAS; apply effects.
 
     `loaded`: an unmodified copy the caller already read, used for the first try (the CAS
-    tells whether it is still current)."""
+    tells whether it is still current). `keep`: see `_after_save`."""
     env = EngineEnv(runtime)
     for _ in range(MAX_CONFLICTS):
         execution = loaded or store.load_execution(tenant, execution_id)
@@ -76,7 +76,7 @@ def _update(runtime: Runtime, tenant: str, execution_id: str,
                 return decision
             saved = _save(runtime, execution, decision)
         if saved:
-            _after_save(runtime, execution, decision)
+            _after_save(runtime, execution, decision, keep)
             return decision
     raise Conflict(f"Execution {execution_id} is changing too fast; try again")
 
@@ -110,10 +110,17 @@ def _save(runtime: Runtime, execution: Execution, decision: Decision) -> bool:
     return True
 
 
-def _after_save(runtime: Runtime, execution: Execution, decision: Decision) -> None:
+def _after_save(runtime: Runtime, execution: Execution, decision: Decision,
+                keep: list | None = None) -> None:
+    """Carry out the effects. With a `keep` list, the first task run to start is not
+    enqueued but handed back as (execution, task run id, attempt): the calling worker runs
+    it at once, saving a queue round trip."""
     from kestra_lite import jobs
     runtime.kill_task_runs(decision.kill_task_runs)
-    for task_run_id, attempt in decision.run:
+    runs = list(decision.run)
+    if keep is not None and runs:
+        keep.append((execution,) + runs.pop(0))
+    for task_run_id, attempt in runs:
         jobs.enqueue_task(runtime, execution.tenant, execution.id, task_run_id, attempt)
     for child in decision.executions:
         jobs.enqueue_advance(runtime, child.tenant, child.id)
@@ -165,13 +172,13 @@ def advance(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None
 
 def record_result(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
                   attempt: int, state: State, outputs: dict | None,
-                  loaded: Execution | None = None) -> Decision | None:
+                  loaded: Execution | None = None, keep: list | None = None) -> Decision | None:
     """A worker finished an attempt: merge it and advance in the same save."""
     def mutate(flow, execution, now):
         if not apply_result(flow, execution, task_run_id, attempt, state, outputs, now):
             return None
         return True
-    return _update(runtime, tenant, execution_id, mutate, loaded)
+    return _update(runtime, tenant, execution_id, mutate, loaded, keep)
 
 
 # -- user actions -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from kestra_lite.engine.executor import task_index
 from kestra_lite.engine.expressions import ExpressionError
@@ -21,10 +22,30 @@ from kestra_lite.tasks import registry
 from kestra_lite.tasks.base import RunContext, TaskFailed, TaskKilled, TaskLogger, TaskResult
 
 log = logging.getLogger(__name__)
+MAX_CHAIN = 100             # task runs one job may run back to back
+MAX_CHAIN_SECONDS = 2.0
 
 
 def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str, attempt: int) -> None:
+    """Run an attempt, record its result, then run at once the next task run that result
+    started (a sequential flow stays on this worker without a queue round trip), up to a
+    bounded chain so other jobs get their turn."""
     execution = store.find_execution(tenant, execution_id)
+    started = time.monotonic()
+    for _ in range(MAX_CHAIN):
+        kept: list = []
+        _run_attempt(runtime, execution, task_run_id, attempt, kept)
+        if not kept:
+            return
+        execution, task_run_id, attempt = kept[0]
+        if time.monotonic() - started > MAX_CHAIN_SECONDS:
+            break
+    from kestra_lite import jobs
+    jobs.enqueue_task(runtime, tenant, execution.id, task_run_id, attempt)
+
+
+def _run_attempt(runtime: Runtime, execution: Execution | None, task_run_id: str, attempt: int,
+                 kept: list) -> None:
     if execution is None:
         return
     try:
@@ -33,6 +54,7 @@ def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
         return
     if task_run.current is not State.RUNNING or len(task_run.attempts) != attempt:
         return      # stale job: already done, killed, or superseded
+    tenant = execution.tenant
     flow = runtime.load_flow(tenant, execution.namespace, execution.flow_id, execution.flow_revision)
     if flow is None:
         return
@@ -41,8 +63,8 @@ def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
     with runtime.heartbeat(f"{task_run_id}:{attempt}"):
         state, outputs = _execute(runtime, ctx, task)
     log_store.append_logs(tenant, ctx.logger.records)
-    service.record_result(runtime, tenant, execution_id, task_run_id, attempt, state, outputs,
-                          loaded=execution)
+    service.record_result(runtime, tenant, execution.id, task_run_id, attempt, state, outputs,
+                          loaded=execution, keep=kept)
 
 
 def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, task_run: TaskRun) -> RunContext:

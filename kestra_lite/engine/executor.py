@@ -14,11 +14,13 @@ from typing import Any, Protocol
 
 from kestra_lite.engine import flowables as fl
 from kestra_lite.engine.expressions import ExpressionError, Hooks, is_truthy, render, render_value
+from kestra_lite.engine.labels import rendered_labels
+from kestra_lite.engine.masking import mask
 from kestra_lite.engine.sla import evaluate_slas
 from kestra_lite.engine.variables import OutputsIndex, execution_variables, task_variables
 from kestra_lite.errors import InvalidInput
 from kestra_lite.model.durations import parse_duration
-from kestra_lite.model.execution import Attempt, Execution, TaskRun, new_id
+from kestra_lite.model.execution import Attempt, Execution, TaskRun, label_list, new_id
 from kestra_lite.model.flow import Flow, Task
 from kestra_lite.model.inputs import parse_typed_value
 from kestra_lite.model.state import State, StateInfo, worst
@@ -33,6 +35,7 @@ class Environment(Protocol):
     globals: dict
 
     def hooks(self, flow: Flow, execution: Execution) -> Hooks: ...
+    def reveal_secret_inputs(self, flow: Flow, inputs: dict) -> tuple[dict, list[str]]: ...
     def load_flow(self, tenant: str, namespace: str, flow_id: str,
                   revision: int | None = None) -> Flow | None: ...
     def load_execution(self, tenant: str, execution_id: str) -> Execution | None: ...
@@ -50,7 +53,6 @@ class Decision:
     logs: list[dict] = field(default_factory=list)
     wake_at: datetime | None = None
     terminated: bool = False
-    dequeue: bool = False          # a concurrency slot was freed
     changed: bool = False
 
 
@@ -65,6 +67,7 @@ class Pass:
         self.index = OutputsIndex(execution)
         self._base: dict | None = None
         self._hooks: Hooks | None = None
+        self._secrets: list[str] = []
 
     # -- entry -------------------------------------------------------------------------
     def run(self) -> Decision:
@@ -105,7 +108,9 @@ class Pass:
         retry.original_id = self.ex.original_id or self.ex.id
         retry.attempt_number = self.ex.attempt_number + 1
         retry.schedule_date = at
+        self.ex.meta["retriedBy"] = retry.id
         self.decision.executions.append(retry)
+        self.decision.terminated = True
 
     # -- start, concurrency --------------------------------------------------------------
     def _start(self) -> bool:
@@ -131,11 +136,11 @@ class Pass:
             self._set_execution(State.QUEUED)
             self._log("INFO", f"Flow is queued due to concurrency limit exceeded, {running} running(s)")
         elif behavior == "CANCEL":
-            self._set_execution(State.CANCELLED)
             self._log("INFO", "Flow is CANCELLED due to concurrency limit exceeded")
+            self._end_execution(State.CANCELLED, render_outputs=False)
         else:
-            self._set_execution(State.FAILED)
             self._log("ERROR", "Flow is FAILED due to concurrency limit exceeded")
+            self._end_execution(State.FAILED, render_outputs=False)
         return True
 
     def _unqueue(self) -> bool:
@@ -465,7 +470,6 @@ class Pass:
             raise LookupError(f"Cannot execute the disabled flow `{namespace}`.`{flow_id}`")
         inherit = _bool(props.get("inheritLabels"), False)
         labels = [dict(l) for l in self.ex.labels if inherit or l["key"].startswith("system.")]
-        from kestra_lite.model.execution import label_list
         for label in label_list(props.get("labels")):
             if label["key"].startswith("system."):
                 raise ValueError("System labels can only be set by Kestra itself, offending label: "
@@ -480,6 +484,10 @@ class Pass:
     def _check_subflow(self, task_run: TaskRun) -> bool:
         task = self._task(task_run)
         child = self.env.load_execution(self.ex.tenant, task_run.meta["childExecutionId"])
+        if child is not None and child.current is State.RETRIED and child.meta.get("retriedBy"):
+            task_run.meta["childExecutionId"] = child.meta["retriedBy"]   # follow the retry
+            self.decision.changed = True
+            return False
         if child is None or not child.current.is_terminated:
             return False
         outputs: dict[str, Any] = {"executionId": child.id, "state": child.current.value}
@@ -510,7 +518,6 @@ class Pass:
 
     # -- Labels ------------------------------------------------------------------------------
     def _apply_labels(self, task_run: TaskRun, task: Task) -> None:
-        from kestra_lite.engine.labels import rendered_labels
         task_run.attempts.append(Attempt(StateInfo.new(State.RUNNING, self.now)))
         self._set(task_run, State.RUNNING)
         try:
@@ -544,7 +551,6 @@ class Pass:
         duration = self.ex.state.duration(self.now).total_seconds()
         self._log("INFO", f"Flow completed with state {state.value} in {duration:.3f}s")
         self.decision.terminated = True
-        self.decision.dequeue = bool(self.flow.concurrency)
 
     def _render_flow_outputs(self, state: State) -> State:
         variables = self._execution_variables()
@@ -596,7 +602,11 @@ class Pass:
             "taskId": task_run.task_id if task_run else None,
             "taskRunId": task_run.id if task_run else None,
             "attemptNumber": len(task_run.attempts) if task_run else None, "triggerId": None,
-            "level": level, "message": message, "timestamp": self.now, "thread": "executor"})
+            "level": level, "message": mask(message, self._secrets + self._revealed()),
+            "timestamp": self.now, "thread": "executor"})
+
+    def _revealed(self) -> list[str]:
+        return list(getattr(self._hooks, "revealed", None) or [])
 
     def _hooks_(self) -> Hooks:
         if self._hooks is None:
@@ -608,6 +618,9 @@ class Pass:
             self.index.invalidate()
             self._base = execution_variables(self.flow, self.ex, self.index, self.env.envs,
                                              self.env.globals)
+            if "inputs" in self._base:
+                self._base["inputs"], self._secrets = self.env.reveal_secret_inputs(
+                    self.flow, self._base["inputs"])
         return self._base
 
     def _variables(self, task_run: TaskRun, task: Task) -> dict:

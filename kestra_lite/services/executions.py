@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Callable
 
 from kestra_lite.engine.executor import Decision, step, task_index
+from kestra_lite.engine.flowables import WAIT_FOR
 from kestra_lite.engine.results import apply_result
 from kestra_lite.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from kestra_lite.model.execution import Execution, label_list, new_id
@@ -141,10 +142,12 @@ def _on_terminated(runtime: Runtime, execution: Execution) -> None:
     flow = runtime.load_flow(execution.tenant, execution.namespace, execution.flow_id,
                              execution.flow_revision)
     if flow is not None and flow.concurrency:
-        queued = store.oldest_execution(execution.tenant, execution.namespace,
-                                        execution.flow_id, State.QUEUED)
-        if queued is not None:
-            jobs.enqueue_advance(runtime, queued.tenant, queued.id)
+        # a slot is free: the queued executions try again, oldest first, under the flow lock
+        queued = store.search_executions(execution.tenant, execution.namespace, execution.flow_id,
+                                         [State.QUEUED], limit=int(flow.concurrency["limit"]) + 1,
+                                         with_task_runs=False, oldest_first=True)
+        for waiting in queued:
+            jobs.enqueue_advance(runtime, waiting.tenant, waiting.id)
 
 
 def _fail_without_flow(runtime: Runtime, execution: Execution) -> Decision | None:
@@ -216,6 +219,9 @@ def resume(runtime: Runtime, tenant: str, execution_id: str, inputs: dict | None
             return True
         task_run = paused[0]
         task = task_index(flow)[task_run.task_id]
+        if task.type == WAIT_FOR:         # waiting between iterations: the next one, now
+            task_run.meta["resumeAt"] = now.isoformat()
+            return True
         on_resume = task.props.get("onResume")
         if on_resume:
             task_run.outputs = {"onResume": _resume_inputs(runtime, execution, task_run,
@@ -249,7 +255,9 @@ def _update_without_step(runtime: Runtime, tenant: str, execution_id: str, mutat
         execution = store.load_execution(tenant, execution_id)
         if mutate(_flow_of(runtime, execution), execution, utcnow()) is None:
             return None
-        decision = Decision(changed=True)
+        # due now: if the advance job below is lost, the scheduler's tick still wakes it
+        decision = Decision(changed=True, wake_at=utcnow())
+        execution.meta["wakeAt"] = decision.wake_at.isoformat()
         if _save(runtime, execution, decision):
             from kestra_lite import jobs
             jobs.enqueue_advance(runtime, tenant, execution_id)
@@ -328,7 +336,7 @@ def _restart_task_runs(flow: Flow, execution: Execution, now) -> None:
     execution.task_runs = [t for t in execution.task_runs if t.id not in removed]
     restart_ids = set()
     for task_run in execution.task_runs:
-        if task_run.current in (State.FAILED, State.PAUSED, State.KILLED):
+        if task_run.current in (State.FAILED, State.PAUSED):
             current = task_run
             while current is not None:
                 restart_ids.add(current.id)

@@ -130,6 +130,9 @@ class EngineEnv:
     def hooks(self, flow: Flow, execution: Execution) -> Hooks:
         return RuntimeHooks(self.runtime, flow, execution)
 
+    def reveal_secret_inputs(self, flow: Flow, inputs: dict) -> tuple[dict, list[str]]:
+        return reveal_secret_inputs(self.runtime, flow, inputs)
+
     def load_flow(self, tenant, namespace, flow_id, revision=None):
         return self.runtime.load_flow(tenant, namespace, flow_id, revision)
 
@@ -144,6 +147,21 @@ class EngineEnv:
         from kestra_lite.services.creation import build_execution
         return build_execution(self.runtime, flow, inputs=inputs, labels=labels, trigger=trigger,
                                now=now, parsed=parsed)
+
+
+def reveal_secret_inputs(runtime: Runtime, flow: Flow, inputs: dict) -> tuple[dict, list[str]]:
+    """SECRET inputs are stored encrypted; they are decrypted for rendering and their values
+    masked in logs (semantics 2.2). Returns (inputs with plaintexts, the plaintexts)."""
+    revealed, plaintexts = dict(inputs), []
+    for spec in flow.inputs:
+        if spec.type == "SECRET" and isinstance(revealed.get(spec.id), str):
+            try:
+                plain = runtime.encryption.decrypt(revealed[spec.id])
+            except Exception:       # not encrypted (raw inputs) or another key: keep as is
+                continue
+            revealed[spec.id] = plain
+            plaintexts.append(plain)
+    return revealed, plaintexts
 
 
 class RuntimeHooks(Hooks):

@@ -14,7 +14,7 @@ from kestra_lite.model.execution import Execution, TaskRun
 from kestra_lite.model.flow import Flow, Task
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.services import executions as service
-from kestra_lite.services.runtime import Runtime, RuntimeHooks
+from kestra_lite.services.runtime import Runtime, RuntimeHooks, reveal_secret_inputs
 from kestra_lite.store import executions as store
 from kestra_lite.store import kv as kv_store
 from kestra_lite.store import logs as log_store
@@ -60,11 +60,11 @@ def _run_attempt(runtime: Runtime, execution: Execution | None, task_run_id: str
         return
     task = task_index(flow)[task_run.task_id]
     ctx = _context(runtime, flow, execution, task, task_run)
-    with runtime.heartbeat(f"{task_run_id}:{attempt}"):
+    with runtime.heartbeat(f"{task_run_id}:{attempt}"):   # held until the result is saved
         state, outputs = _execute(runtime, ctx, task)
-    log_store.append_logs(tenant, ctx.logger.records)
-    service.record_result(runtime, tenant, execution.id, task_run_id, attempt, state, outputs,
-                          loaded=execution, keep=kept)
+        log_store.append_logs(tenant, ctx.logger.records)
+        service.record_result(runtime, tenant, execution.id, task_run_id, attempt, state,
+                              outputs, loaded=execution, keep=kept)
 
 
 def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, task_run: TaskRun) -> RunContext:
@@ -72,7 +72,9 @@ def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, tas
     index = OutputsIndex(execution)
     variables = task_variables(execution_variables(flow, execution, index, runtime.envs,
                                                    runtime.globals), task, task_run, index)
-    secrets = _decrypted_secret_inputs(runtime, flow, execution, variables)
+    secrets: list[str] = []
+    if "inputs" in variables:
+        variables["inputs"], secrets = reveal_secret_inputs(runtime, flow, variables["inputs"])
     logger = TaskLogger({"executionId": execution.id, "namespace": execution.namespace,
                          "flowId": execution.flow_id, "taskId": task.id, "taskRunId": task_run.id,
                          "attemptNumber": len(task_run.attempts), "triggerId": None,
@@ -85,24 +87,6 @@ def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, tas
                       services=TaskServices(runtime, execution.tenant), timed_out=timed_out,
                       is_killed=lambda: timed_out.is_set() or runtime.is_killed(attempt),
                       secrets=secrets)
-
-
-def _decrypted_secret_inputs(runtime: Runtime, flow: Flow, execution: Execution, variables: dict) -> list[str]:
-    """SECRET inputs are decrypted for rendering and masked in logs (semantics 2.2)."""
-    secrets = []
-    if "inputs" not in variables:
-        return secrets
-    inputs = dict(variables["inputs"])
-    for spec in flow.inputs:
-        if spec.type == "SECRET" and isinstance(inputs.get(spec.id), str):
-            try:
-                plain = runtime.encryption.decrypt(inputs[spec.id])
-            except Exception:       # not encrypted (raw inputs) or another key: keep as is
-                continue
-            inputs[spec.id] = plain
-            secrets.append(plain)
-    variables["inputs"] = inputs
-    return secrets
 
 
 def _execute(runtime: Runtime, ctx: RunContext, task: Task) -> tuple[State, dict | None]:

@@ -262,8 +262,10 @@ def _states(states: Iterable[State | str] | None) -> list[str] | None:
 
 def search_executions(tenant: str, namespace: str | None = None, flow_id: str | None = None,
                       states: Iterable[State | str] | None = None, limit: int = 100,
-                      *, with_task_runs: bool = True) -> list[Execution]:
-    """Executions, newest first. Without task runs, the results cannot be saved."""
+                      *, with_task_runs: bool = True,
+                      oldest_first: bool = False) -> list[Execution]:
+    """Executions, newest first (or oldest first). Without task runs, the results cannot be
+    saved."""
     query = ExecutionRow.select().where(ExecutionRow.tenant == tenant)
     if namespace is not None:
         query = query.where(ExecutionRow.namespace == namespace)
@@ -272,7 +274,8 @@ def search_executions(tenant: str, namespace: str | None = None, flow_id: str | 
     state_values = _states(states)
     if state_values is not None:
         query = query.where(ExecutionRow.state.in_(state_values))
-    query = query.order_by(ExecutionRow.start_date.desc(), ExecutionRow.id).limit(limit)
+    order = ExecutionRow.start_date if oldest_first else ExecutionRow.start_date.desc()
+    query = query.order_by(order, ExecutionRow.id).limit(limit)
     return _load_many(query, with_task_runs)
 
 

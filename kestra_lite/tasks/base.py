@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from kestra_lite.engine.expressions import Hooks, render, render_typed, render_value
+from kestra_lite.engine.masking import mask
 from kestra_lite.model.execution import Execution, TaskRun
 from kestra_lite.model.flow import Flow, Task
 from kestra_lite.model.state import State, utcnow
@@ -49,17 +50,6 @@ class TaskLogger:
     def info(self, message): self.log("INFO", message)
     def warn(self, message): self.log("WARN", message)
     def error(self, message): self.log("ERROR", message)
-
-
-def mask(message: str, secrets: list[str]) -> str:
-    """Semantics 12: each secret occurrence becomes stars; 9+ stars start with `**masked*`."""
-    for secret in secrets:
-        if secret and secret in message:
-            stars = "*" * len(secret)
-            if len(stars) >= 9:
-                stars = "**masked*" + stars[9:]
-            message = message.replace(secret, stars)
-    return message
 
 
 @dataclass

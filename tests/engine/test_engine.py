@@ -278,3 +278,61 @@ def test_queued_executions_run_one_at_a_time_in_creation_order(runtime):
             State.CREATED, State.QUEUED, State.RUNNING]
     periods = sorted((e.state.last_date(State.RUNNING), e.state.end_date) for e in done)
     assert all(end <= next_start for (_, end), (next_start, _) in zip(periods, periods[1:]))
+
+
+def test_a_secret_input_is_decrypted_for_conditions_and_masked_in_every_log(runtime):
+    flow = deploy(runtime, """
+        id: secret-input
+        namespace: company.team
+        inputs:
+          - id: pwd
+            type: SECRET
+        tasks:
+          - id: check
+            type: io.kestra.plugin.core.flow.If
+            condition: "{{ inputs.pwd == 'hunter2-long' }}"
+            then:
+              - id: say
+                type: io.kestra.plugin.core.log.Log
+                message: "pwd={{ inputs.pwd }}"
+          - id: switch
+            type: io.kestra.plugin.core.flow.Switch
+            value: "{{ inputs.pwd }}"
+            cases:
+              other: []
+    """)
+    execution = run(runtime, flow, inputs={"pwd": "hunter2-long"})
+    assert execution.inputs["pwd"] != "hunter2-long"          # encrypted at rest
+    assert execution.task_runs[0].outputs == {"evaluationResult": True}
+    logs = messages(execution)
+    assert "pwd=**masked****" in logs
+    assert not any("hunter2-long" in m for m in logs)
+    assert any("no case for value `**masked****`" in m for m in logs)   # an executor log
+
+
+def test_a_subflow_cancelled_by_its_concurrency_limit_ends_its_parent_task(runtime):
+    child = deploy(runtime, """
+        id: limited
+        namespace: company.team
+        concurrency:
+          limit: 1
+          behavior: CANCEL
+        tasks:
+          - id: wait
+            type: io.kestra.plugin.core.flow.Pause
+    """)
+    parent = deploy(runtime, """
+        id: caller
+        namespace: company.team
+        tasks:
+          - id: call
+            type: io.kestra.plugin.core.flow.Subflow
+            namespace: company.team
+            flowId: limited
+    """)
+    blocker = service.create_execution(runtime, child)
+    run_until_settled(runtime, TENANT, blocker.id)
+    execution = run(runtime, parent)
+    # the parent is told and ends (CANCELLED is not a state transmitFailed passes on)
+    assert execution.current is State.SUCCESS
+    assert execution.task_runs[0].outputs["state"] == "CANCELLED"

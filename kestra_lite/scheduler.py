@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from kestra_lite import jobs
 from kestra_lite.config import Settings
-from kestra_lite.engine.executor import task_index
+from kestra_lite.model.flow import task_index
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.services import runtime as runtimes
 from kestra_lite.store import executions as execution_store

@@ -16,12 +16,13 @@ from kestra_lite.engine import flowables as fl
 from kestra_lite.engine.expressions import ExpressionError, Hooks, is_truthy, render, render_value
 from kestra_lite.engine.labels import rendered_labels
 from kestra_lite.engine.masking import mask
+from kestra_lite.engine.results import retry_policy, schedule_retry
 from kestra_lite.engine.sla import evaluate_slas
 from kestra_lite.engine.variables import OutputsIndex, execution_variables, task_variables
 from kestra_lite.errors import InvalidInput
 from kestra_lite.model.durations import parse_duration
 from kestra_lite.model.execution import Attempt, Execution, TaskRun, label_list, new_id
-from kestra_lite.model.flow import Flow, Task
+from kestra_lite.model.flow import Flow, Task, task_index
 from kestra_lite.model.inputs import parse_typed_value
 from kestra_lite.model.state import State, StateInfo, worst
 
@@ -502,7 +503,25 @@ class Pass:
         if _bool(task.props.get("transmitFailed"), True) and child.current in (
                 State.FAILED, State.KILLED, State.WARNING, State.PAUSED):
             state = child.current
+        if state is State.FAILED and self._retry(task_run):
+            return True
         self._end_task_run(task_run, task, state)
+        return True
+
+    def _retry(self, task_run: TaskRun) -> bool:
+        """A failed Subflow task run retries like a runnable (semantics 6.8)."""
+        policy = retry_policy(self.flow, self.ex, task_run)
+        if not policy:
+            return False
+        task_run.attempts[-1].state.set(State.FAILED, self.now)
+        if not schedule_retry(policy, self.ex, task_run, self.now):
+            return False
+        self.decision.changed = True
+        task_run.meta.pop("childExecutionId", None)
+        if self.ex.current is State.RETRIED:      # CREATE_NEW_EXECUTION
+            self._retry_as_new_execution()
+        else:
+            self._wake(_date(task_run.meta.get("retryAt")))
         return True
 
     def _subflow_outputs(self, task: Task, child: Execution):
@@ -650,14 +669,6 @@ class _Outcome:
 def key_of(element) -> tuple:
     task, value = element
     return (task.id, value)
-
-
-def task_index(flow: Flow) -> dict[str, Task]:
-    index = getattr(flow, "_task_index", None)
-    if index is None:
-        index = {task.id: task for task in flow.walk()}
-        flow._task_index = index  # flows are immutable once parsed
-    return index
 
 
 def _date(text: str | None) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kestra_lite.engine import retry as retries
-from kestra_lite.engine.executor import task_index
+from kestra_lite.model.flow import task_index
 from kestra_lite.model.execution import Execution, TaskRun
 from kestra_lite.model.flow import Flow
 from kestra_lite.model.state import State
@@ -26,7 +26,7 @@ def apply_result(flow: Flow, execution: Execution, task_run_id: str, attempt_num
     if outputs is not None:
         task_run.outputs = outputs
     policy = retry_policy(flow, execution, task_run)
-    if state is State.FAILED and policy and _schedule_retry(policy, execution, task_run, now):
+    if state is State.FAILED and policy and schedule_retry(policy, execution, task_run, now):
         return True
     task_run.state.set(_final_state(flow, task_run, state, policy), now)
     return True
@@ -51,7 +51,9 @@ def retry_policy(flow: Flow, execution: Execution, task_run: TaskRun) -> dict | 
     return flow.retry
 
 
-def _schedule_retry(policy: dict, execution: Execution, task_run: TaskRun, now: datetime) -> bool:
+def schedule_retry(policy: dict, execution: Execution, task_run: TaskRun, now: datetime) -> bool:
+    """Put a failed task run (or, CREATE_NEW_EXECUTION, the execution) in line for another
+    attempt; False when the policy is exhausted."""
     first_start, last_end = retries.attempt_bounds(task_run)
     if retries.behavior(policy) == retries.CREATE_NEW_EXECUTION:
         date = retries.next_retry_date(policy, execution.attempt_number, first_start, last_end)

@@ -81,3 +81,12 @@ class Flow:
             if label["key"] == key:
                 return label["value"]
         return None
+
+
+def task_index(flow: Flow) -> dict[str, Task]:
+    """Every task of the flow by id (errors and nested branches included), computed once."""
+    index = getattr(flow, "_task_index", None)
+    if index is None:
+        index = {task.id: task for task in flow.walk()}
+        flow._task_index = index  # flows are immutable once parsed
+    return index

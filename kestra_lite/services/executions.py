@@ -12,12 +12,12 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Callable
 
-from kestra_lite.engine.executor import Decision, step, task_index
+from kestra_lite.engine.executor import Decision, step
 from kestra_lite.engine.flowables import WAIT_FOR
 from kestra_lite.engine.results import apply_result
 from kestra_lite.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from kestra_lite.model.execution import Execution, label_list, new_id
-from kestra_lite.model.flow import Flow
+from kestra_lite.model.flow import Flow, task_index
 from kestra_lite.model.inputs import parse_input_specs, resolve_inputs
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.services.creation import build_execution, store_input_file

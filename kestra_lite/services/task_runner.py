@@ -5,7 +5,7 @@ import logging
 import threading
 import time
 
-from kestra_lite.engine.executor import task_index
+from kestra_lite.model.flow import task_index
 from kestra_lite.engine.expressions import ExpressionError
 from kestra_lite.engine.variables import OutputsIndex, execution_variables, task_variables
 from kestra_lite.errors import KestraLiteError

@@ -336,3 +336,30 @@ def test_a_subflow_cancelled_by_its_concurrency_limit_ends_its_parent_task(runti
     # the parent is told and ends (CANCELLED is not a state transmitFailed passes on)
     assert execution.current is State.SUCCESS
     assert execution.task_runs[0].outputs["state"] == "CANCELLED"
+
+
+def test_a_failed_subflow_task_is_retried_with_a_new_child_each_attempt(runtime):
+    deploy(runtime, """
+        id: always-fails
+        namespace: company.team
+        tasks:
+          - id: fail
+            type: io.kestra.plugin.core.execution.Fail
+    """)
+    parent = deploy(runtime, """
+        id: insists
+        namespace: company.team
+        tasks:
+          - id: call
+            type: io.kestra.plugin.core.flow.Subflow
+            namespace: company.team
+            flowId: always-fails
+            retry:
+              type: constant
+              interval: PT0.05S
+              maxAttempt: 3
+    """)
+    execution = run(runtime, parent)
+    assert execution.current is State.FAILED
+    assert [a.state.current for a in execution.task_runs[0].attempts] == [State.FAILED] * 3
+    assert len(store.children_of(TENANT, execution.id)) == 3

@@ -77,24 +77,24 @@ class Pass:
             self._retry_as_new_execution()
             return self.decision
         if state is State.CREATED and not self._start():
-            return self._finish_pass()
+            return self.decision
         if state is State.QUEUED and not self._unqueue():
-            return self._finish_pass()
+            return self.decision
         self._check_slas()
         if self.ex.current is State.KILLING:
             self._kill()
-            return self._finish_pass()
+            return self.decision
         if self.ex.current.is_terminated:
-            return self._finish_pass()
+            return self.decision
         if self.ex.current is State.PAUSED:
             self._wake_paused_task_runs()
             if self.ex.current is State.PAUSED:
-                return self._finish_pass()
+                return self.decision
         if self.ex.current is State.RESTARTED:
             self._set_execution(State.RUNNING)
         self._wake_retrying_task_runs()
         self._advance()
-        return self._finish_pass()
+        return self.decision
 
     def _retry_as_new_execution(self) -> None:
         """CREATE_NEW_EXECUTION retry: the RETRIED execution is replayed as a new one."""
@@ -242,13 +242,15 @@ class Pass:
 
     # -- the main loop -----------------------------------------------------------------------
     def _advance(self) -> None:
+        # children created during this pass are not stored yet: one look per pass is enough
+        for task_run in list(self.ex.task_runs):
+            if task_run.current is State.RUNNING and task_run.meta.get("childExecutionId"):
+                self._check_subflow(task_run)
         while True:
             progressed = self._resolve_children(None, self.flow.tasks, self.flow.errors)
             for task_run in list(self.ex.task_runs):
                 if task_run.current is State.RUNNING and self._task(task_run).kind == "flowable":
                     progressed |= self._resolve_flowable(task_run)
-                elif task_run.current is State.RUNNING and task_run.meta.get("childExecutionId"):
-                    progressed |= self._check_subflow(task_run)
             for task_run in list(self.ex.task_runs):
                 if task_run.current in (State.CREATED, State.RESTARTED):
                     self._dispatch(task_run)
@@ -654,9 +656,6 @@ class Pass:
 
     def _render_execution(self, template: str) -> str:
         return render(template, self._execution_variables(), self._hooks_())
-
-    def _finish_pass(self) -> Decision:
-        return self.decision
 
 
 @dataclass

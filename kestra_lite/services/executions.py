@@ -7,7 +7,6 @@ out only after a successful save.
 """
 from __future__ import annotations
 
-import logging
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Callable
@@ -27,7 +26,6 @@ from kestra_lite.store import db
 from kestra_lite.store import executions as store
 from kestra_lite.store import logs as log_store
 
-log = logging.getLogger(__name__)
 MAX_CONFLICTS = 50
 
 

@@ -19,7 +19,7 @@ from kestra_lite.store import db as store_db
 TEST_DB = os.environ.get("KESTRA_LITE_TEST_DB", "sqlite").lower()
 PG_SERVER_URL = os.environ.get("KESTRA_LITE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_SERVER_URL = os.environ.get("KESTRA_LITE_TEST_REDIS", "redis://127.0.0.1:6379")
-REDIS_DB = 9   # + the pytest-xdist worker number when there is one
+REDIS_DBS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15)   # 0: claims; 14: bench/
 
 if TEST_DB not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"KESTRA_LITE_TEST_DB={TEST_DB!r}: expected sqlite or postgresql")
@@ -27,11 +27,6 @@ if TEST_DB not in ("sqlite", "postgresql"):
 
 def pytest_report_header(config):
     return f"kestra-lite test database: {TEST_DB}"
-
-
-def _worker_number() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
 
 
 def _admin_connection():
@@ -90,17 +85,40 @@ def database_url(tmp_path, _postgres_url) -> str:
     return _postgres_url
 
 
+@pytest.fixture(scope="session")
+def _redis_db():
+    """A Redis database number claimed for this test session alone (several sessions, such
+    as two checkouts tested at once, would otherwise flush each other's queues): a claim key
+    in db 0, set if absent, released at the end."""
+    import redis
+    admin = redis.Redis.from_url(REDIS_SERVER_URL + "/0", socket_connect_timeout=2)
+    try:
+        admin.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not answering at {REDIS_SERVER_URL}: {exc} (scripts/test "
+                    "starts it)")
+    for number in REDIS_DBS:
+        claim = f"kestra-lite-tests:db:{number}"
+        if admin.set(claim, os.getpid(), nx=True, ex=6 * 3600):
+            try:
+                yield number
+            finally:
+                admin.delete(claim)
+                admin.close()
+            return
+    pytest.fail(f"every test Redis database is claimed (keys kestra-lite-tests:db:* in db 0 "
+                f"of {REDIS_SERVER_URL}); delete stale claims")
+
+
 @pytest.fixture
-def redis_url() -> str:
-    """A Redis database of this test session's own, flushed before each test."""
+def redis_url(_redis_db) -> str:
+    """This session's Redis database, flushed before each test."""
     import redis
     parts = urlsplit(REDIS_SERVER_URL)
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB + _worker_number()}", "", ""))
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{_redis_db}", "", ""))
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.flushdb()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not answering at {url}: {exc} (scripts/test starts it)")
     finally:
         client.close()
     return url

@@ -9,8 +9,13 @@
 | KESTRA_LITE_STORAGE_DIR      | ./data/storage                           |
 | KESTRA_LITE_QUEUE            | kestra                                   |
 | KESTRA_LITE_DEBUG            | 0 (1: tracebacks in the CLI)             |
+| KESTRA_LITE_DOCKER_FALLBACK  | process (or fail): a script task asking  |
+|                              | for Docker runs with the Process runner, |
+|                              | or fails (no container execution yet)    |
+| KESTRA_LITE_HEARTBEAT_SECONDS | 5 (a worker's heartbeat; lost after 3x)  |
 | KESTRA_<NAME>                | exposed to flows as `envs.<name>`        |
-| SECRET_<NAME>                | base64 values for the environment secret backend |
+| SECRET_<NAME>                | values of the environment secret backend |
+| KESTRA_LITE_SECRET_ENCODING  | base64 (Kestra's form) or plain          |
 """
 from __future__ import annotations
 
@@ -26,6 +31,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_STORAGE_DIR = "data/storage"
 DEFAULT_QUEUE = "kestra"
 DEV_SECRET_KEY = "kestra-lite-development-key-do-not-use-in-production"
+DOCKER_FALLBACKS = ("process", "fail")
+SECRET_ENCODINGS = ("base64", "plain")
+# kestra-lite's own settings: never handed to the scripts a task runs
+_PRIVATE_ENV = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+_PRIVATE_ENV_PREFIXES = ("SECRET_", "KESTRA_LITE_")
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -45,6 +55,11 @@ class Settings:
     storage_dir: Path = Path(DEFAULT_STORAGE_DIR)
     queue: str = DEFAULT_QUEUE
     debug: bool = False
+    # what a script task that asks for Docker does: "process" (warn, run locally) or "fail"
+    docker_fallback: str = "process"
+    heartbeat_seconds: float = 5.0
+    # how SECRET_<NAME> values are written: "base64" (Kestra's form) or "plain"
+    secret_encoding: str = "base64"
     # KESTRA_FOO_BAR=x -> {"foo_bar": "x"} (Kestra's `envs` variable); KESTRA_LITE_* excluded
     envs: Mapping[str, str] = field(default_factory=dict, hash=False)
     # SECRET_FOO=base64 -> {"FOO": "base64"} for the environment secret backend
@@ -77,6 +92,9 @@ class Settings:
             storage_dir=Path(env.get("KESTRA_LITE_STORAGE_DIR") or DEFAULT_STORAGE_DIR),
             queue=queue,
             debug=_flag(env, "KESTRA_LITE_DEBUG"),
+            docker_fallback=_choice(env, "KESTRA_LITE_DOCKER_FALLBACK", DOCKER_FALLBACKS),
+            heartbeat_seconds=_seconds(env, "KESTRA_LITE_HEARTBEAT_SECONDS", 5.0),
+            secret_encoding=_choice(env, "KESTRA_LITE_SECRET_ENCODING", SECRET_ENCODINGS),
             envs={name[len("KESTRA_"):].lower(): value for name, value in env.items()
                   if name.startswith("KESTRA_") and not name.startswith("KESTRA_LITE_")},
             secrets={name[len("SECRET_"):]: value for name, value in env.items()
@@ -93,11 +111,18 @@ class Settings:
         env = dict(os.environ)
         env.update({"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                     "SECRET_KEY": self.secret_key, "KESTRA_LITE_QUEUE": self.queue,
-                    "KESTRA_LITE_STORAGE_DIR": str(self.storage_dir)})
+                    "KESTRA_LITE_STORAGE_DIR": str(self.storage_dir),
+                    "KESTRA_LITE_HEARTBEAT_SECONDS": str(self.heartbeat_seconds)})
         if self.encryption_key:
             env["KESTRA_LITE_ENCRYPTION_KEY"] = self.encryption_key
         env.update(overrides)
         return env
+
+    def script_env(self) -> dict[str, str]:
+        """The worker's environment as a script task sees it: everything but kestra-lite's
+        own settings (DATABASE_URL, REDIS_URL, SECRET_KEY, SECRET_*, KESTRA_LITE_*)."""
+        return {name: value for name, value in os.environ.items()
+                if name not in _PRIVATE_ENV and not name.startswith(_PRIVATE_ENV_PREFIXES)}
 
 
 def debug_enabled() -> bool:
@@ -112,6 +137,27 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be 1/0 or true/false, got {value!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case-insensitive), the first one when unset."""
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be {' or '.join(choices)}, got {value!r}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{name} must be a number of seconds between 0 and 3600, got {raw!r}")
+    return value
 
 
 def _check_database_url(url: str) -> None:

@@ -159,7 +159,8 @@ def _fail_without_flow(runtime: Runtime, execution: Execution) -> Decision | Non
         "flowId": execution.flow_id, "taskId": None, "taskRunId": None, "attemptNumber": None,
         "triggerId": None, "level": "ERROR", "timestamp": now, "thread": "executor",
         "message": f"Flow {execution.namespace}.{execution.flow_id} revision "
-                   f"{execution.flow_revision} no longer exists"}])
+                   f"{execution.flow_revision} can no longer be loaded (deleted, or no longer "
+                   f"valid in this installation)"}])
     if _save(runtime, execution, decision):
         _after_save(runtime, execution, decision)
     return decision

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue
 
 from kestra_lite.config import Settings
@@ -16,7 +16,7 @@ from kestra_lite.model.flow import Flow
 from kestra_lite.model.flow_parser import parse_flow
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.storage.encryption import Encryption
-from kestra_lite.storage.internal import LocalStorage, check_scope
+from kestra_lite.storage.internal import LocalStorage, check_scope, readable_scopes
 from kestra_lite.storage.secrets import EnvironmentSecrets
 from kestra_lite.store import db
 from kestra_lite.store import executions as execution_store
@@ -25,8 +25,6 @@ from kestra_lite.store import kv as kv_store
 from kestra_lite.store import logs as log_store
 
 KEY_PREFIX = "kestra-lite"
-HEARTBEAT_SECONDS = 5
-HEARTBEAT_TTL = 15
 RUNNING_STATES = (State.RUNNING, State.PAUSED, State.RETRYING, State.KILLING, State.RESTARTED)
 _current: "Runtime | None" = None
 _lock = threading.Lock()
@@ -42,7 +40,7 @@ class Runtime:
         self.queue = Queue(settings.queue, connection=self.redis, default_timeout=-1)
         self.storage = LocalStorage(settings.storage_dir)
         self.encryption = Encryption(settings.encryption_key)
-        self.secrets = EnvironmentSecrets(settings.secrets)
+        self.secrets = EnvironmentSecrets(settings.secrets, settings.secret_encoding)
         self.envs = dict(settings.envs)
         self.globals: dict = {}
         self._flows: dict[tuple, Flow] = {}
@@ -81,18 +79,28 @@ class Runtime:
     def is_killed(self, attempt: str) -> bool:
         return bool(self.redis.exists(self.key("kill", attempt)))
 
+    @property
+    def heartbeat_ttl(self) -> float:
+        """Seconds after which a worker that stopped beating is taken for dead."""
+        return 3 * self.settings.heartbeat_seconds
+
     @contextmanager
     def heartbeat(self, attempt: str):
         """While the block runs, a Redis key says a worker holds this attempt (the scheduler's
-        watchdog resubmits attempts whose key expired)."""
+        watchdog resubmits attempts whose key expired). A failed beat (Redis restarting) is
+        retried at the next one."""
         key = self.key("heartbeat", attempt)
+        ttl_ms = int(self.heartbeat_ttl * 1000)
         stop = threading.Event()
 
         def beat():
-            while not stop.wait(HEARTBEAT_SECONDS):
-                self.redis.set(key, 1, ex=HEARTBEAT_TTL)
+            while not stop.wait(self.settings.heartbeat_seconds):
+                try:
+                    self.redis.set(key, 1, px=ttl_ms)
+                except RedisError:
+                    continue
 
-        self.redis.set(key, 1, ex=HEARTBEAT_TTL)
+        self.redis.set(key, 1, px=ttl_ms)
         thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{attempt}")
         thread.start()
         try:
@@ -183,23 +191,26 @@ class RuntimeHooks(Hooks):
             raise ExpressionError(f"The key '{key}' does not exist in the namespace '{namespace}'.")
         return value if found else None
 
-    def _path(self, path: str) -> str:
-        return check_scope(path, self.execution.namespace, self.execution.flow_id, self.execution.id)
+    def _stored(self, path: str, read):
+        """`read(tenant, storage path)` for a kestra:// URI this execution may read; every
+        refusal is an expression error that names the URI (never a server path)."""
+        try:
+            return read(self.execution.tenant, check_scope(path, readable_scopes(self.execution)))
+        except PermissionError as error:
+            raise ExpressionError(str(error))
+        except ValueError as error:
+            raise ExpressionError(f"Unable to read `{path}`: {error}")
+        except FileNotFoundError:
+            raise ExpressionError(f"Unable to read `{path}`: the file does not exist")
 
     def read(self, path):
-        try:
-            return self.runtime.storage.get(self.execution.tenant, self._path(path)).decode()
-        except (PermissionError, ValueError, FileNotFoundError) as error:
-            raise ExpressionError(f"Unable to read `{path}`: {error}")
+        return self._stored(path, self.runtime.storage.get).decode()
 
     def file_uri(self, path):
         return path
 
     def file_size(self, path):
-        try:
-            return self.runtime.storage.size(self.execution.tenant, self._path(path))
-        except (PermissionError, ValueError, FileNotFoundError) as error:
-            raise ExpressionError(f"Unable to read `{path}`: {error}")
+        return self._stored(path, self.runtime.storage.size)
 
     def error_logs(self):
         if not self.worker:

@@ -15,8 +15,9 @@ from kestra_lite.model.flow import Flow, Task
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.services import executions as service
 from kestra_lite.services.runtime import Runtime, RuntimeHooks, reveal_secret_inputs
+from kestra_lite.services.task_services import TaskServices
+from kestra_lite.store import db
 from kestra_lite.store import executions as store
-from kestra_lite.store import kv as kv_store
 from kestra_lite.store import logs as log_store
 from kestra_lite.tasks import registry
 from kestra_lite.tasks.base import RunContext, TaskFailed, TaskKilled, TaskLogger, TaskResult
@@ -30,7 +31,8 @@ def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
     """Run an attempt, record its result, then run at once the next task run that result
     started (a sequential flow stays on this worker without a queue round trip), up to a
     bounded chain so other jobs get their turn."""
-    execution = store.find_execution(tenant, execution_id)
+    execution = db.retrying(lambda: store.find_execution(tenant, execution_id),
+                            what=f"load of execution {execution_id}")
     started = time.monotonic()
     for _ in range(MAX_CHAIN):
         kept: list = []
@@ -55,16 +57,32 @@ def _run_attempt(runtime: Runtime, execution: Execution | None, task_run_id: str
     if task_run.current is not State.RUNNING or len(task_run.attempts) != attempt:
         return      # stale job: already done, killed, or superseded
     tenant = execution.tenant
-    flow = runtime.load_flow(tenant, execution.namespace, execution.flow_id, execution.flow_revision)
+    flow = db.retrying(lambda: runtime.load_flow(tenant, execution.namespace, execution.flow_id,
+                                                 execution.flow_revision), what="load of a flow")
     if flow is None:
         return
     task = task_index(flow)[task_run.task_id]
     ctx = _context(runtime, flow, execution, task, task_run)
     with runtime.heartbeat(f"{task_run_id}:{attempt}"):   # held until the result is saved
         state, outputs = _execute(runtime, ctx, task)
-        log_store.append_logs(tenant, ctx.logger.records)
-        service.record_result(runtime, tenant, execution.id, task_run_id, attempt, state,
-                              outputs, loaded=execution, keep=kept)
+        _save_result(runtime, ctx, state, outputs, kept)
+
+
+def _save_result(runtime: Runtime, ctx: RunContext, state: State, outputs: dict | None,
+                 kept: list) -> None:
+    """Store the attempt's logs and result, riding out a database outage: the task ran, its
+    result must not be lost (nor the task run again)."""
+    execution, task_run = ctx.execution, ctx.task_run
+    attempt = len(task_run.attempts)
+    what = f"result of task run {task_run.id} (execution {execution.id})"
+    db.retrying(lambda: ctx.logger.flush(strict=True), what=what)
+    first = [execution]     # the loaded copy is only good for the first try
+
+    def record():
+        kept.clear()
+        service.record_result(runtime, execution.tenant, execution.id, task_run.id, attempt,
+                              state, outputs, loaded=first.pop() if first else None, keep=kept)
+    db.retrying(record, what=what)
 
 
 def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, task_run: TaskRun) -> RunContext:
@@ -79,12 +97,13 @@ def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, tas
                          "flowId": execution.flow_id, "taskId": task.id, "taskRunId": task_run.id,
                          "attemptNumber": len(task_run.attempts), "triggerId": None,
                          "thread": threading.current_thread().name},
-                        task.log_level, lambda: secrets + hooks.revealed)
+                        task.log_level, lambda: secrets + hooks.revealed,
+                        sink=lambda records: log_store.append_logs(execution.tenant, records))
     attempt = f"{task_run.id}:{len(task_run.attempts)}"
     timed_out = threading.Event()
     return RunContext(flow=flow, execution=execution, task=task, task_run=task_run,
                       variables=variables, hooks=hooks, logger=logger,
-                      services=TaskServices(runtime, execution.tenant), timed_out=timed_out,
+                      services=TaskServices(runtime, execution, task_run), timed_out=timed_out,
                       is_killed=lambda: timed_out.is_set() or runtime.is_killed(attempt),
                       secrets=secrets)
 
@@ -137,26 +156,3 @@ def _call(ctx: RunContext, task: Task) -> tuple[State, dict | None]:
     if isinstance(result, TaskResult):
         return result.state, result.outputs
     return State.SUCCESS, result
-
-
-class TaskServices:
-    """What a running task may change outside its execution: KV entries, other executions."""
-
-    def __init__(self, runtime: Runtime, tenant: str):
-        self.runtime, self.tenant = runtime, tenant
-
-    def kv_get(self, namespace, key):
-        return kv_store.kv_get(self.tenant, namespace, key, utcnow())
-
-    def kv_put(self, namespace, key, value, *, type=None, ttl=None, overwrite=True):
-        kv_store.kv_put(self.tenant, namespace, key, value, type=type, ttl=ttl, now=utcnow(),
-                        overwrite=overwrite)
-
-    def kv_delete(self, namespace, key):
-        return kv_store.kv_delete(self.tenant, namespace, key)
-
-    def kv_keys(self, namespace, prefix):
-        return kv_store.kv_keys(self.tenant, namespace, prefix, now=utcnow())
-
-    def resume_execution(self, execution_id, inputs):
-        service.resume(self.runtime, self.tenant, execution_id, inputs)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Iterable, Protocol
 
 SCHEME = "kestra://"
 
 
 class StorageBackend(Protocol):
-    def put(self, tenant: str, path: str, data: bytes) -> None: ...
+    def put(self, tenant: str, path: str, data: bytes | Iterable[bytes]) -> None: ...
     def get(self, tenant: str, path: str) -> bytes: ...
     def size(self, tenant: str, path: str) -> int: ...
     def exists(self, tenant: str, path: str) -> bool: ...
@@ -33,12 +33,19 @@ class LocalStorage:
             raise ValueError(f"Invalid storage path `{path}`")
         return target
 
-    def put(self, tenant: str, path: str, data: bytes) -> None:
+    def put(self, tenant: str, path: str, data: bytes | Iterable[bytes]) -> None:
+        """Store bytes, or chunks as they come (a download); the file appears whole or not
+        at all."""
         target = self._file(tenant, path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(target.name + ".part")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        try:
+            with temporary.open("wb") as file:
+                for chunk in (data,) if isinstance(data, (bytes, bytearray)) else data:
+                    file.write(chunk)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def get(self, tenant: str, path: str) -> bytes:
         return self._file(tenant, path).read_bytes()
@@ -64,11 +71,27 @@ def path_of(uri: str) -> str:
     return "/" + uri[len(SCHEME):].lstrip("/")
 
 
-def check_scope(uri: str, namespace: str, flow_id: str, execution_id: str) -> str:
-    """The path of `uri`, refused unless it belongs to the given execution."""
+def check_scope(uri: str, scopes: Iterable[tuple[str, str, str]]) -> str:
+    """The path of `uri`, refused unless it belongs to one of the executions `scopes` names
+    as (namespace, flow id, execution id)."""
     path = path_of(uri)
-    prefix = execution_prefix(namespace, flow_id, execution_id) + "/"
-    if not path.startswith(prefix) or ".." in path.split("/"):
-        raise PermissionError(f"Unable to read `{uri}`: it does not belong to execution "
-                              f"`{execution_id}`")
-    return path
+    if ".." not in path.split("/"):
+        for namespace, flow_id, execution_id in scopes:
+            if path.startswith(execution_prefix(namespace, flow_id, execution_id) + "/"):
+                return path
+    raise PermissionError(f"Unable to read the file '{uri}' as it didn't belong to the "
+                          f"current execution")
+
+
+def readable_scopes(execution) -> list[tuple[str, str, str]]:
+    """The executions whose files an execution may read: itself, the execution it was
+    replayed or restarted from (its task runs and inputs were copied), and the one that
+    triggered it (a Subflow's parent, a Flow trigger's upstream execution)."""
+    scopes = [(execution.namespace, execution.flow_id, execution.id)]
+    for related in (execution.parent_id, execution.original_id):
+        if related:
+            scopes.append((execution.namespace, execution.flow_id, related))
+    variables = (execution.trigger or {}).get("variables") or {}
+    if all(isinstance(variables.get(key), str) for key in ("namespace", "flowId", "executionId")):
+        scopes.append((variables["namespace"], variables["flowId"], variables["executionId"]))
+    return scopes

@@ -1,4 +1,11 @@
-"""The environment secret backend: SECRET_<KEY> variables (base64, Kestra's form)."""
+"""The environment secret backend: `SECRET_<NAME>` variables.
+
+Kestra's form is base64 (`SECRET_DB_PASSWORD=cGFzc3dvcmQ=`), which stops users from
+reusing one Kubernetes secret as is. With `KESTRA_LITE_SECRET_ENCODING=plain`, values are
+taken as written (`envFrom: [{prefix: SECRET_, secretRef: {name: db}}]` then just works).
+In base64 mode, a value that is not base64 of UTF-8 text is taken as written too.
+Names are case-insensitive (`secret('db_password')` reads SECRET_DB_PASSWORD).
+"""
 from __future__ import annotations
 
 import base64
@@ -7,13 +14,14 @@ from typing import Mapping
 
 
 class EnvironmentSecrets:
-    def __init__(self, values: Mapping[str, str]):
+    def __init__(self, values: Mapping[str, str], encoding: str = "base64"):
         self._values = {key.upper(): value for key, value in values.items()}
+        self._plain = encoding == "plain"
 
     def get(self, key: str) -> str | None:
         raw = self._values.get(key.upper())
-        if raw is None:
-            return None
+        if raw is None or self._plain:
+            return raw
         try:
             return base64.b64decode(raw, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):

@@ -13,7 +13,9 @@ and scheduler may all call it at boot).
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +26,7 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
 database = peewee.DatabaseProxy()
+log = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -81,6 +84,52 @@ def _database_from_url(url: str) -> peewee.Database:
             params["port"] = parts.port
         return peewee.PostgresqlDatabase(unquote(parts.path.lstrip("/")), **params)
     raise ValueError(f"unsupported DATABASE_URL scheme: {scheme!r}")
+
+
+# -- outages -----------------------------------------------------------------------------
+OUTAGE_SECONDS = 60.0        # how long `retrying` keeps trying before it gives up
+_TRANSIENT_SQLITE = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def retrying(operation: Callable[[], Any], *, within: float = OUTAGE_SECONDS,
+             what: str = "database operation") -> Any:
+    """Run `operation`, retrying with backoff while the database is unreachable (a
+    PostgreSQL restart, a network cut, a SQLite file locked by another process) for up to
+    `within` seconds. Use it around a whole unit of work (it must not be called inside a
+    transaction): each retry starts on a fresh connection."""
+    deadline = time.monotonic() + within
+    delay = 0.05
+    while True:
+        try:
+            return operation()
+        except (peewee.OperationalError, peewee.InterfaceError) as error:
+            if not is_transient(error) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s failed (%s); retrying in %.2fs", what, " ".join(str(error).split()), delay)
+            drop_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def is_transient(error: Exception) -> bool:
+    """A connection problem (worth retrying), not a bad statement."""
+    if isinstance(error, peewee.InterfaceError) or not is_sqlite():
+        return True
+    return any(word in str(error).lower() for word in _TRANSIENT_SQLITE)
+
+
+def drop_connection() -> None:
+    """Forget this thread's connection, whatever state it is in (the next query reconnects)."""
+    db = database.obj
+    if db is None:
+        return
+    conn = db._state.conn
+    db._state.reset()
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:       # already broken: nothing more to release
+            pass
 
 
 # -- fork safety -------------------------------------------------------------------------

@@ -31,19 +31,44 @@ class TaskResult:
 
 
 class TaskLogger:
-    """Collects a task's log lines (masked, filtered by the task's logLevel) for the store."""
+    """A task's log lines (masked, filtered by the task's logLevel). Lines are kept until
+    `flush()` hands them to the sink (the log store): core tasks flush once at the end, a
+    long-running task (a script) flushes while it runs so its lines show up live.
+    Thread-safe: a script's stdout and stderr readers log from their own threads."""
 
-    def __init__(self, base: dict, min_level: str | None, secrets: Callable[[], list[str]]):
+    def __init__(self, base: dict, min_level: str | None, secrets: Callable[[], list[str]],
+                 sink: Callable[[list[dict]], None] | None = None):
         self.base, self.records = base, []
         self.min_rank = LEVELS.index(min_level) if min_level in LEVELS else 0
         self._secrets = secrets
+        self._sink = sink
+        self._lock = threading.Lock()
 
     def log(self, level: str, message: str) -> None:
         if LEVELS.index(level) < self.min_rank:
             return
         record = dict(self.base, level=level, message=mask(str(message), self._secrets()),
                       timestamp=utcnow())
-        self.records.append(record)
+        with self._lock:
+            self.records.append(record)
+
+    def flush(self, strict: bool = False) -> None:
+        """Write the pending lines to the sink (no-op without one). If the sink fails (the
+        database is unreachable), the lines stay pending for the next flush; `strict`
+        re-raises the error (the final flush, which the caller retries)."""
+        if self._sink is None:
+            return
+        with self._lock:
+            pending, self.records = self.records, []
+        if not pending:
+            return
+        try:
+            self._sink(pending)
+        except Exception:
+            with self._lock:
+                self.records[:0] = pending
+            if strict:
+                raise
 
     def trace(self, message): self.log("TRACE", message)
     def debug(self, message): self.log("DEBUG", message)

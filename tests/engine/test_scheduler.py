@@ -6,7 +6,9 @@ from datetime import timedelta
 from kestra_lite import scheduler
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.services import executions as service
+from kestra_lite.services import watchdog
 from kestra_lite.store import executions as store
+from kestra_lite.store import logs as log_store
 from kestra_lite.worker import build_worker
 
 from tests.engine.test_engine import TENANT, deploy
@@ -31,6 +33,8 @@ def test_watchdog_resubmits_a_task_whose_job_was_lost(runtime):
     runtime.queue.empty()                                  # as if Redis had been flushed
     work(runtime)
     assert store.load_execution(TENANT, execution.id).current is State.RUNNING
+    scheduler.watchdog(runtime, utcnow())     # first pass: reconciles (advances) everything
+    work(runtime)
     assert scheduler.watchdog(runtime, utcnow()) == 0      # too recent to be judged lost
     assert scheduler.watchdog(runtime, utcnow() + timedelta(minutes=1)) >= 1
     work(runtime)
@@ -52,3 +56,43 @@ def test_tick_wakes_a_pause_when_its_delay_has_passed(runtime):
     assert scheduler.tick(runtime, utcnow()) == 0
     assert scheduler.tick(runtime, utcnow() + timedelta(hours=2)) == 1
     assert store.load_execution(TENANT, execution.id).current is State.PAUSED  # job only queued
+
+
+def _lose_jobs_until_the_watchdog_gives_up(runtime, execution_id):
+    """Every resubmitted job is lost again (as if its worker died each time)."""
+    scheduler.watchdog(runtime, utcnow())                 # first pass: reconcile
+    later = utcnow() + timedelta(minutes=1)
+    for _ in range(watchdog.MAX_RESUBMITS):
+        runtime.queue.empty()
+        assert scheduler.watchdog(runtime, later) >= 1    # resubmitted
+    runtime.queue.empty()
+    scheduler.watchdog(runtime, later)                    # once too many: the attempt ends
+
+
+def test_a_task_whose_worker_keeps_dying_fails_with_a_log_line_saying_why(runtime):
+    flow = deploy(runtime, LOG_FLOW)
+    execution = service.create_execution(runtime, flow)
+    _lose_jobs_until_the_watchdog_gives_up(runtime, execution.id)
+    work(runtime)
+    final = store.load_execution(TENANT, execution.id)
+    assert final.current is State.FAILED
+    assert len(final.task_runs[0].attempts) == 1
+    errors = [log["message"] for log in log_store.execution_logs(TENANT, execution.id)
+              if log["level"] == "ERROR"]
+    assert any("worker running this task was lost 4 times" in m for m in errors)
+
+
+def test_an_execution_whose_flow_can_no_longer_be_loaded_ends_failed_saying_why(runtime):
+    """E.g. its revision uses a task type this installation no longer has."""
+    from kestra_lite.store.flows import FlowRow
+    flow = deploy(runtime, LOG_FLOW)
+    execution = service.create_execution(runtime, flow)
+    runtime.queue.empty()
+    FlowRow.update(source=LOG_FLOW.replace("core.log.Log", "gone.Plugin")).execute()
+    runtime._flows.clear()                                 # as in a freshly started process
+    scheduler.watchdog(runtime, utcnow())                  # first pass advances everything
+    work(runtime)
+    final = store.load_execution(TENANT, execution.id)
+    assert final.current is State.FAILED
+    assert any("can no longer be loaded" in log["message"]
+               for log in log_store.execution_logs(TENANT, execution.id))

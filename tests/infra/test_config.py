@@ -38,6 +38,10 @@ def test_settings_are_frozen():
     ({"KESTRA_LITE_ENCRYPTION_KEY": "short"}, "KESTRA_LITE_ENCRYPTION_KEY"),
     ({"KESTRA_LITE_QUEUE": "a queue"}, "KESTRA_LITE_QUEUE"),
     ({"KESTRA_LITE_DEBUG": "maybe"}, "KESTRA_LITE_DEBUG"),
+    ({"KESTRA_LITE_HEARTBEAT_SECONDS": "0"}, "KESTRA_LITE_HEARTBEAT_SECONDS"),
+    ({"KESTRA_LITE_HEARTBEAT_SECONDS": "soon"}, "KESTRA_LITE_HEARTBEAT_SECONDS"),
+    ({"KESTRA_LITE_SECRET_ENCODING": "rot13"}, "KESTRA_LITE_SECRET_ENCODING"),
+    ({"KESTRA_LITE_DOCKER_FALLBACK": "maybe"}, "KESTRA_LITE_DOCKER_FALLBACK"),
 ])
 def test_a_bad_value_fails_with_a_message_naming_the_variable(environ, named):
     with pytest.raises(ConfigError, match=named):
@@ -49,3 +53,14 @@ def test_postgresql_urls_are_accepted():
     settings = Settings.from_env({"DATABASE_URL": url})
     assert settings.database_url == url and not settings.is_sqlite
     assert settings.database_url_from_env
+
+
+def test_secrets_are_base64_by_default_and_plain_text_on_request():
+    from kestra_lite.storage.secrets import EnvironmentSecrets
+    environ = {"SECRET_TOKEN": "dG9rZW4=", "SECRET_PLAIN": "not base64!"}
+    kestra_form = Settings.from_env(environ)
+    secrets = EnvironmentSecrets(kestra_form.secrets, kestra_form.secret_encoding)
+    assert secrets.get("token") == "token" and secrets.get("PLAIN") == "not base64!"
+    plain = Settings.from_env({**environ, "KESTRA_LITE_SECRET_ENCODING": "PLAIN"})
+    secrets = EnvironmentSecrets(plain.secrets, plain.secret_encoding)
+    assert secrets.get("token") == "dG9rZW4=" and secrets.get("missing") is None

@@ -154,6 +154,14 @@ _core("kv.GetKeys", "runnable", {"prefix": S, "namespace": S},
 _core("execution.Resume", "runnable", {"executionId": S, "namespace": S, "flowId": S,
                                        "inputs": MAP},
       "kestra_lite.tasks.core.resume:Resume")
+_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+_HTTP = {"uri": S_REQ, "method": Prop("enum", values=_HTTP_METHODS), "headers": MAP,
+         "body": S, "formData": MAP, "contentType": S, "options": MAP, "sslOptions": MAP}
+_core("http.Request", "runnable", {**_HTTP, "allowFailed": BOOL, "encryptBody": BOOL},
+      "kestra_lite.tasks.core.http:Request", extra_aliases=("io.kestra.plugin.fs.http.Request",))
+_core("http.Download", "runnable", {**_HTTP, "failOnEmptyResponse": BOOL},
+      "kestra_lite.tasks.core.http:Download",
+      extra_aliases=("io.kestra.plugin.fs.http.Download",))
 
 # Flowable
 _core("flow.Sequential", "flowable", {"tasks": TASKS_REQ, "errors": TASKS},

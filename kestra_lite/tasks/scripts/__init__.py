@@ -3,7 +3,7 @@
 
 - task.py: what every script task does (command line, env, outputs, final state);
 - process.py: the Process runner (working directory, child process, live logs, kill);
-- supervisor.py: the first process of every script (no script outlives its worker);
+- guardian.py: one process per worker that kills its scripts if the worker dies;
 - protocol.py: `::{json}::` lines (outputs, metrics, logs);
 - files.py: inputFiles, outputFiles, kestra:// URIs in commands;
 - runner.py: a flow asking for Docker (warn and run as a process, or fail);

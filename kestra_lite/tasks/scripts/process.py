@@ -12,9 +12,10 @@
 - Output: stdout and stderr are read line by line by two threads while the script runs
   (protocol.Collector); the task's logger is flushed to the log store every FLUSH_SECONDS.
 - Kill and timeout: `ctx.is_killed()` is polled; the script's process group gets SIGTERM,
-  then SIGKILL after KILL_GRACE_SECONDS, and TaskKilled is raised. The group is led by
-  supervisor.py, which SIGKILLs the group if the worker itself dies, and which exits on
-  SIGTERM only once every process of the script is gone.
+  then SIGKILL after KILL_GRACE_SECONDS, and TaskKilled is raised.
+- Worker death: every script leads a process group of its own, registered with the worker's
+  guardian process (guardian.py), which SIGKILLs the groups still running if the worker dies.
+- Exit code: the script's, or 128 + N when it died of signal N (like a shell).
 """
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
-from kestra_lite.tasks.base import RunContext, TaskKilled
+from kestra_lite.tasks.base import RunContext, TaskFailed, TaskKilled
 from kestra_lite.tasks.scripts.protocol import Collector
 
-SUPERVISOR = str(Path(__file__).with_name("supervisor.py"))
+GUARDIAN = str(Path(__file__).with_name("guardian.py"))
 POLL_SECONDS = 0.05
 FLUSH_SECONDS = 0.2
 KILL_GRACE_SECONDS = 2.0
@@ -77,9 +78,13 @@ def process_env(ctx: RunContext, directory: WorkingDirectory, task_env: dict[str
 def run_process(ctx: RunContext, argv: list[str], env: dict[str, str], cwd: Path) -> ProcessResult:
     """Run `argv` to its end, its output lines going to the task's logs; raises TaskKilled."""
     collector = Collector(ctx.logger)
-    process = subprocess.Popen([sys.executable, "-I", "-S", SUPERVISOR, str(os.getpid()), *argv],
-                               cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   start_new_session=True)
+    except OSError as error:
+        raise TaskFailed(f"Cannot run {argv[0]}: {error.strerror}") from None
+    _guardian.watch(process.pid)
     readers = [_read(process.stdout, collector, stderr=False),
                _read(process.stderr, collector, stderr=True)]
     try:
@@ -87,8 +92,47 @@ def run_process(ctx: RunContext, argv: list[str], env: dict[str, str], cwd: Path
     finally:
         if process.poll() is None:
             terminate(process)
+        _guardian.release(process.pid)
         ctx.logger.flush()
-    return ProcessResult(process.returncode, dict(collector.vars), collector.stderr_lines)
+    code = process.returncode
+    return ProcessResult(128 - code if code < 0 else code, dict(collector.vars),
+                         collector.stderr_lines)
+
+
+class Guardian:
+    """The worker's side of guardian.py: started on first use (and again in a forked
+    child, or if it died), told about every script's process group."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._owner = 0
+
+    def watch(self, group: int) -> None:
+        self._send(f"+{group}\n")
+
+    def release(self, group: int) -> None:
+        self._send(f"-{group}\n")
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            for _ in range(2):          # a dead guardian is replaced once
+                try:
+                    self._started().stdin.write(line.encode())
+                    self._process.stdin.flush()
+                    return
+                except (BrokenPipeError, OSError):
+                    self._process = None
+
+    def _started(self) -> subprocess.Popen:
+        if self._process is None or self._owner != os.getpid() or self._process.poll() is not None:
+            self._process = subprocess.Popen([sys.executable, "-I", "-S", GUARDIAN],
+                                             stdin=subprocess.PIPE, start_new_session=True)
+            self._owner = os.getpid()
+        return self._process
+
+
+_guardian = Guardian()
 
 
 def _read(stream: IO[bytes], collector: Collector, *, stderr: bool) -> threading.Thread:
@@ -129,8 +173,7 @@ def _pause(process: subprocess.Popen, readers: list[threading.Thread]) -> None:
 
 
 def terminate(process: subprocess.Popen) -> None:
-    """SIGTERM to the whole process group, SIGKILL to what is left after the grace delay
-    (the supervisor exits once every process of the script is gone)."""
+    """SIGTERM to the whole process group, SIGKILL to what is left after the grace delay."""
     _signal_group(process.pid, signal.SIGTERM)
     try:
         process.wait(KILL_GRACE_SECONDS)

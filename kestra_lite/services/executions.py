@@ -7,6 +7,7 @@ out only after a successful save.
 """
 from __future__ import annotations
 
+import copy
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Callable
@@ -43,7 +44,7 @@ def create_execution(runtime: Runtime, flow: Flow, *, inputs: dict | None = None
                                 now=now, parsed=parsed, local_files=local_files)
     execution.schedule_date = schedule_date
     store.insert_execution(execution.tenant, execution)
-    advance(runtime, execution.tenant, execution.id)
+    _update(runtime, execution.tenant, execution.id, loaded=copy.deepcopy(execution))
     return execution
 
 
@@ -51,11 +52,13 @@ def create_execution(runtime: Runtime, flow: Flow, *, inputs: dict | None = None
 
 def _update(runtime: Runtime, tenant: str, execution_id: str,
             mutate: Callable[[Flow, Execution, datetime], bool] | None = None,
-            loaded: Execution | None = None, keep: list | None = None) -> Decision | None:
+            loaded: Execution | None = None, keep: list | None = None,
+            logs: list[dict] | None = None) -> Decision | None:
     """Load, mutate (return None to give up), step, save with CAS; apply effects.
 
     `loaded`: an unmodified copy the caller already read, used for the first try (the CAS
-    tells whether it is still current). `keep`: see `_after_save`."""
+    tells whether it is still current). `keep`: see `_after_save`. `logs`: task log lines
+    written in the same transaction as the change (or alone when nothing changes)."""
     env = EngineEnv(runtime)
     for _ in range(MAX_CONFLICTS):
         execution = loaded or store.load_execution(tenant, execution_id)
@@ -63,17 +66,20 @@ def _update(runtime: Runtime, tenant: str, execution_id: str,
         flow = runtime.load_flow(tenant, execution.namespace, execution.flow_id,
                                  execution.flow_revision)
         if flow is None:
+            _append_logs(tenant, logs)
             return _fail_without_flow(runtime, execution)
         with _concurrency_slot(runtime, flow, execution):
             now = utcnow()
             mutated = mutate(flow, execution, now) if mutate else False
             if mutated is None:
+                _append_logs(tenant, logs)
                 return None
             decision = step(flow, execution, now, env)
             moved = _wake_at_moved(execution, decision)
             if not (mutated or decision.changed or moved):
+                _append_logs(tenant, logs)
                 return decision
-            saved = _save(runtime, execution, decision)
+            saved = _save(runtime, execution, decision, logs)
         if saved:
             _after_save(runtime, execution, decision, keep)
             return decision
@@ -98,15 +104,20 @@ def _wake_at_moved(execution: Execution, decision: Decision) -> bool:
     return True
 
 
-def _save(runtime: Runtime, execution: Execution, decision: Decision) -> bool:
+def _save(runtime: Runtime, execution: Execution, decision: Decision,
+          logs: list[dict] | None = None) -> bool:
     with db.write_transaction():
         if not store.save_execution(execution.tenant, execution, wake_at=decision.wake_at):
             return False
         for child in decision.executions:
             store.insert_execution(child.tenant, child)
-        if decision.logs:
-            log_store.append_logs(execution.tenant, decision.logs)
+        log_store.append_logs(execution.tenant, (logs or []) + decision.logs)
     return True
+
+
+def _append_logs(tenant: str, logs: list[dict] | None) -> None:
+    if logs:
+        log_store.append_logs(tenant, logs)
 
 
 def _after_save(runtime: Runtime, execution: Execution, decision: Decision,
@@ -174,13 +185,15 @@ def advance(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None
 
 def record_result(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
                   attempt: int, state: State, outputs: dict | None,
-                  loaded: Execution | None = None, keep: list | None = None) -> Decision | None:
-    """A worker finished an attempt: merge it and advance in the same save."""
+                  loaded: Execution | None = None, keep: list | None = None,
+                  logs: list[dict] | None = None) -> Decision | None:
+    """A worker finished an attempt: merge it (and its last log lines) and advance, in one
+    transaction. A stale attempt (already ended, killed) changes nothing but its logs."""
     def mutate(flow, execution, now):
         if not apply_result(flow, execution, task_run_id, attempt, state, outputs, now):
             return None
         return True
-    return _update(runtime, tenant, execution_id, mutate, loaded, keep)
+    return _update(runtime, tenant, execution_id, mutate, loaded, keep, logs)
 
 
 # -- user actions -------------------------------------------------------------------------------

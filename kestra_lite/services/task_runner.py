@@ -70,19 +70,19 @@ def _run_attempt(runtime: Runtime, execution: Execution | None, task_run_id: str
 
 def _save_result(runtime: Runtime, ctx: RunContext, state: State, outputs: dict | None,
                  kept: list) -> None:
-    """Store the attempt's logs and result, riding out a database outage: the task ran, its
-    result must not be lost (nor the task run again)."""
+    """Store the attempt's result with its last log lines in one transaction, riding out a
+    database outage: the task ran, its result must not be lost (nor the task run again)."""
     execution, task_run = ctx.execution, ctx.task_run
-    attempt = len(task_run.attempts)
-    what = f"result of task run {task_run.id} (execution {execution.id})"
-    db.retrying(lambda: ctx.logger.flush(strict=True), what=what)
+    attempt = len(task_run.attempts)        # before the save may add a retry attempt
+    logs = ctx.logger.take()
     first = [execution]     # the loaded copy is only good for the first try
 
     def record():
         kept.clear()
         service.record_result(runtime, execution.tenant, execution.id, task_run.id, attempt,
-                              state, outputs, loaded=first.pop() if first else None, keep=kept)
-    db.retrying(record, what=what)
+                              state, outputs, loaded=first.pop() if first else None,
+                              keep=kept, logs=logs)
+    db.retrying(record, what=f"result of task run {task_run.id} (execution {execution.id})")
 
 
 def _context(runtime: Runtime, flow: Flow, execution: Execution, task: Task, task_run: TaskRun) -> RunContext:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
 import os
 import time
 from dataclasses import dataclass
@@ -57,7 +58,11 @@ def is_sqlite() -> bool:
 
 def write_transaction():
     """A transaction that takes the write lock at once on SQLite (BEGIN IMMEDIATE), so a
-    read-then-write never fails with SQLITE_BUSY half-way; a plain transaction elsewhere."""
+    read-then-write never fails with SQLITE_BUSY half-way; a plain transaction elsewhere.
+    Inside an open transaction it simply joins it (no savepoint: a failure rolls back the
+    whole unit, and two round trips per nested write are saved)."""
+    if database.in_transaction():
+        return nullcontext()
     if is_sqlite():
         return database.atomic("IMMEDIATE")
     return database.atomic()

@@ -32,8 +32,9 @@ class TaskResult:
 
 class TaskLogger:
     """A task's log lines (masked, filtered by the task's logLevel). Lines are kept until
-    `flush()` hands them to the sink (the log store): core tasks flush once at the end, a
-    long-running task (a script) flushes while it runs so its lines show up live.
+    `flush()` hands them to the sink (the log store) or the worker `take()`s them to store
+    with the task's result: a long-running task (a script) flushes while it runs so its
+    lines show up live.
     Thread-safe: a script's stdout and stderr readers log from their own threads."""
 
     def __init__(self, base: dict, min_level: str | None, secrets: Callable[[], list[str]],
@@ -52,14 +53,19 @@ class TaskLogger:
         with self._lock:
             self.records.append(record)
 
-    def flush(self, strict: bool = False) -> None:
-        """Write the pending lines to the sink (no-op without one). If the sink fails (the
-        database is unreachable), the lines stay pending for the next flush; `strict`
-        re-raises the error (the final flush, which the caller retries)."""
-        if self._sink is None:
-            return
+    def take(self) -> list[dict]:
+        """The pending lines, now the caller's to store (the worker stores the last ones
+        with the task's result)."""
         with self._lock:
             pending, self.records = self.records, []
+        return pending
+
+    def flush(self) -> None:
+        """Write the pending lines to the sink now (no-op without one). If the sink fails
+        (the database is unreachable), the lines stay pending for the next flush."""
+        if self._sink is None:
+            return
+        pending = self.take()
         if not pending:
             return
         try:
@@ -67,8 +73,6 @@ class TaskLogger:
         except Exception:
             with self._lock:
                 self.records[:0] = pending
-            if strict:
-                raise
 
     def trace(self, message): self.log("TRACE", message)
     def debug(self, message): self.log("DEBUG", message)

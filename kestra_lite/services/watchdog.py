@@ -18,6 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from kestra_lite import jobs
+from kestra_lite.errors import KestraLiteError
 from kestra_lite.model.execution import Execution, TaskRun
 from kestra_lite.model.flow import task_index
 from kestra_lite.model.state import State, utcnow
@@ -38,11 +39,21 @@ def watch(runtime: Runtime, now: datetime) -> int:
     queued = _queued_attempts(runtime)
     acted = 0
     for execution in execution_store.unfinished_executions():
-        if settle is False:
-            acted += _recover_attempts(runtime, execution, now, lost_after, queued)
-        if settle or _stale(execution, now, 2 * lost_after):
-            jobs.enqueue_advance(runtime, execution.tenant, execution.id)
-            acted += 1
+        try:
+            acted += _watch_one(runtime, execution, now, settle, lost_after, queued)
+        except KestraLiteError as error:    # deleted or changed meanwhile: next pass
+            log.warning("watchdog skipped execution=%s: %s", execution.id, error)
+    return acted
+
+
+def _watch_one(runtime: Runtime, execution: Execution, now: datetime, settle: bool | None,
+               lost_after: timedelta, queued: set) -> int:
+    acted = 0
+    if settle is False:
+        acted += _recover_attempts(runtime, execution, now, lost_after, queued)
+    if settle or _stale(execution, now, 2 * lost_after):
+        jobs.enqueue_advance(runtime, execution.tenant, execution.id)
+        acted += 1
     return acted
 
 

@@ -7,6 +7,7 @@ same four methods.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -38,7 +39,7 @@ class LocalStorage:
         at all."""
         target = self._file(tenant, path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(target.name + ".part")
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
             with temporary.open("wb") as file:
                 for chunk in (data,) if isinstance(data, (bytes, bytearray)) else data:

@@ -10,6 +10,7 @@ from ..model.state import iso
 from .db import BaseModel
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+INSERT_BATCH = 500      # rows per INSERT (13 values each)
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -81,8 +82,8 @@ def append_logs(tenant: str, records: Iterable[dict]) -> None:
             "timestamp": _micros(record["timestamp"]),
             "thread": record.get("thread"),
         })
-    if rows:
-        LogRow.insert_many(rows).execute()
+    for start in range(0, len(rows), INSERT_BATCH):     # SQLite caps variables per statement
+        LogRow.insert_many(rows[start:start + INSERT_BATCH]).execute()
 
 
 def _shape(row: tuple) -> dict:

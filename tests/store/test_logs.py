@@ -49,3 +49,11 @@ def test_logs_filter_by_task_run_and_tenant(db):
 def test_appending_nothing_is_a_no_op(db):
     logs.append_logs("main", [])
     assert logs.execution_logs("main", "ex1") == []
+
+
+def test_many_lines_at_once_are_stored_in_batches():
+    """A script can print tens of thousands of lines between two flushes: SQLite caps the
+    variables of one statement, so the insert is split."""
+    logs.append_logs("main", [record(f"line {i}") for i in range(3000)])
+    stored = logs.execution_logs("main", "ex1")
+    assert len(stored) == 3000 and stored[-1]["message"] == "line 2999"

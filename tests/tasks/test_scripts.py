@@ -498,6 +498,24 @@ def test_a_task_timeout_fails_fast_and_stops_the_script_processes(runtime, tmp_p
     wait_until(lambda: not any(process_alive(pid) for pid in pids), "the script processes to end")
 
 
+def test_what_a_script_leaves_in_the_background_ends_with_the_task(runtime, tmp_path):
+    flow = deploy(runtime, f"""
+        id: background
+        namespace: company.team
+        tasks:
+          - id: sh
+            type: io.kestra.plugin.scripts.shell.Commands
+            commands:
+              - sleep 30 > /dev/null 2>&1 & echo $! > {tmp_path}/bg.pid
+              - echo started
+    """)
+    started = time.monotonic()
+    execution = run(runtime, flow)
+    assert execution.current is State.SUCCESS and time.monotonic() - started < 10
+    pid = int((tmp_path / "bg.pid").read_text())
+    wait_until(lambda: not process_alive(pid), "the background sleep to end")
+
+
 def test_a_worker_killed_with_sigkill_leaves_no_script_running(runtime, settings, tmp_path):
     flow = sleeping_flow(runtime, "orphan", tmp_path)
     service.create_execution(runtime, flow)

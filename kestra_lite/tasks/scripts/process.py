@@ -12,7 +12,8 @@
 - Output: stdout and stderr are read line by line by two threads while the script runs
   (protocol.Collector); the task's logger is flushed to the log store every FLUSH_SECONDS.
 - Kill and timeout: `ctx.is_killed()` is polled; the script's process group gets SIGTERM,
-  then SIGKILL after KILL_GRACE_SECONDS, and TaskKilled is raised.
+  then SIGKILL after KILL_GRACE_SECONDS, and TaskKilled is raised. When the script's main
+  process ends, whatever it left running in its group is SIGKILLed (the task is over).
 - Worker death: every script leads a process group of its own, registered with the worker's
   guardian process (guardian.py), which SIGKILLs the groups still running if the worker dies.
 - Exit code: the script's, or 128 + N when it died of signal N (like a shell).
@@ -39,6 +40,7 @@ GUARDIAN = str(Path(__file__).with_name("guardian.py"))
 POLL_SECONDS = 0.05
 FLUSH_SECONDS = 0.2
 KILL_GRACE_SECONDS = 2.0
+READER_GRACE_SECONDS = 2.0    # output still buffered when the script ends
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def process_env(ctx: RunContext, directory: WorkingDirectory, task_env: dict[str
 def run_process(ctx: RunContext, argv: list[str], env: dict[str, str], cwd: Path) -> ProcessResult:
     """Run `argv` to its end, its output lines going to the task's logs; raises TaskKilled."""
     collector = Collector(ctx.logger)
+    _guardian.ready()       # before the script exists: no gap where a dead worker leaves it
     try:
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -92,6 +95,9 @@ def run_process(ctx: RunContext, argv: list[str], env: dict[str, str], cwd: Path
     finally:
         if process.poll() is None:
             terminate(process)
+        _signal_group(process.pid, signal.SIGKILL)   # what the script left in the background
+        for reader in readers:
+            reader.join(READER_GRACE_SECONDS)
         _guardian.release(process.pid)
         ctx.logger.flush()
     code = process.returncode
@@ -107,6 +113,13 @@ class Guardian:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._owner = 0
+
+    def ready(self) -> None:
+        with self._lock:
+            try:
+                self._started()
+            except OSError:         # reported by the next watch() that cannot reach it
+                self._process = None
 
     def watch(self, group: int) -> None:
         self._send(f"+{group}\n")
@@ -151,7 +164,7 @@ def _wait(ctx: RunContext, process: subprocess.Popen, readers: list[threading.Th
     """Until the process has exited and both streams are drained, flushing logs as it goes;
     a kill (or the caller's timeout) terminates the process group."""
     next_flush = time.monotonic() + FLUSH_SECONDS
-    while process.poll() is None or any(reader.is_alive() for reader in readers):
+    while process.poll() is None:
         if ctx.is_killed():
             terminate(process)
             raise TaskKilled()
@@ -162,14 +175,10 @@ def _wait(ctx: RunContext, process: subprocess.Popen, readers: list[threading.Th
 
 
 def _pause(process: subprocess.Popen, readers: list[threading.Thread]) -> None:
-    if process.poll() is None:
-        try:
-            process.wait(POLL_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-    else:
-        for reader in readers:
-            reader.join(POLL_SECONDS / len(readers))
+    try:
+        process.wait(POLL_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def terminate(process: subprocess.Popen) -> None:

@@ -8,6 +8,7 @@ each test.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from urllib.parse import urlsplit, urlunsplit
 
@@ -153,3 +154,27 @@ def db(settings):
         yield database
     finally:
         store_db.close()
+
+
+@pytest.fixture
+def make_runtime(settings, db):
+    """`make_runtime(**changes)`: a runtime (database, Redis queue, storage) on this test's
+    settings with some changed (secrets, heartbeat...), installed as the process runtime."""
+    from kestra_lite.services import runtime as runtimes
+    made = []
+
+    def make(**changes):
+        runtime = runtimes.Runtime(dataclasses.replace(settings, **changes), migrate=True)
+        runtimes.install(runtime)
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.queue.empty()
+    runtimes.install(None)
+
+
+@pytest.fixture
+def runtime(make_runtime):
+    return make_runtime()

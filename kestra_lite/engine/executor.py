@@ -21,7 +21,8 @@ from kestra_lite.engine.sla import evaluate_slas
 from kestra_lite.engine.variables import OutputsIndex, execution_variables, task_variables
 from kestra_lite.errors import InvalidInput
 from kestra_lite.model.durations import parse_duration
-from kestra_lite.model.execution import Attempt, Execution, TaskRun, label_list, new_id
+from kestra_lite.model.execution import (Attempt, Execution, TaskRun, label_list, log_record,
+                                         new_id)
 from kestra_lite.model.flow import Flow, Task, task_index
 from kestra_lite.model.inputs import parse_typed_value
 from kestra_lite.model.state import State, StateInfo, worst
@@ -618,13 +619,9 @@ class Pass:
         return task_index(self.flow)[task_run.task_id]
 
     def _log(self, level: str, message: str, task_run: TaskRun | None = None) -> None:
-        self.decision.logs.append({
-            "executionId": self.ex.id, "namespace": self.ex.namespace, "flowId": self.ex.flow_id,
-            "taskId": task_run.task_id if task_run else None,
-            "taskRunId": task_run.id if task_run else None,
-            "attemptNumber": len(task_run.attempts) if task_run else None, "triggerId": None,
-            "level": level, "message": mask(message, self._secrets + self._revealed()),
-            "timestamp": self.now, "thread": "executor"})
+        self.decision.logs.append(log_record(
+            self.ex, level, mask(message, self._secrets + self._revealed()), self.now,
+            task_run=task_run, thread="executor"))
 
     def _revealed(self) -> list[str]:
         return list(getattr(self._hooks, "revealed", None) or [])

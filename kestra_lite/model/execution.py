@@ -184,6 +184,17 @@ class Execution:
         )
 
 
+def log_record(execution: Execution, level: str, message: str, at: datetime, *,
+               task_run: TaskRun | None = None, thread: str) -> dict:
+    """A log line about an execution (or one of its task runs) in the log store's shape,
+    written by the engine itself (executor, watchdog) rather than by a task."""
+    return {"executionId": execution.id, "namespace": execution.namespace,
+            "flowId": execution.flow_id, "taskId": task_run.task_id if task_run else None,
+            "taskRunId": task_run.id if task_run else None,
+            "attemptNumber": len(task_run.attempts) if task_run else None, "triggerId": None,
+            "level": level, "message": message, "timestamp": at, "thread": thread}
+
+
 def label_list(labels: Any) -> list[dict]:
     """Flow/task/trigger labels come as a map or a list of {key, value}: normalise to a list."""
     if not labels:

@@ -16,7 +16,7 @@ from kestra_lite.engine.executor import Decision, step
 from kestra_lite.engine.flowables import WAIT_FOR
 from kestra_lite.engine.results import apply_result
 from kestra_lite.errors import Conflict, IllegalTransition, InvalidInput, NotFound
-from kestra_lite.model.execution import Execution, label_list, new_id
+from kestra_lite.model.execution import Execution, label_list, log_record, new_id
 from kestra_lite.model.flow import Flow, task_index
 from kestra_lite.model.inputs import parse_input_specs, resolve_inputs
 from kestra_lite.model.state import State, utcnow
@@ -165,13 +165,10 @@ def _fail_without_flow(runtime: Runtime, execution: Execution) -> Decision | Non
         return None
     now = utcnow()
     execution.state.set(State.FAILED, now)
-    decision = Decision(terminated=True, changed=True, logs=[{
-        "executionId": execution.id, "namespace": execution.namespace,
-        "flowId": execution.flow_id, "taskId": None, "taskRunId": None, "attemptNumber": None,
-        "triggerId": None, "level": "ERROR", "timestamp": now, "thread": "executor",
-        "message": f"Flow {execution.namespace}.{execution.flow_id} revision "
-                   f"{execution.flow_revision} can no longer be loaded (deleted, or no longer "
-                   f"valid in this installation)"}])
+    decision = Decision(terminated=True, changed=True, logs=[log_record(
+        execution, "ERROR", f"Flow {execution.namespace}.{execution.flow_id} revision "
+                            f"{execution.flow_revision} can no longer be loaded (deleted, or no "
+                            f"longer valid in this installation)", now, thread="executor")])
     if _save(runtime, execution, decision):
         _after_save(runtime, execution, decision)
     return decision

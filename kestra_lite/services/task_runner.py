@@ -30,26 +30,24 @@ MAX_CHAIN_SECONDS = 2.0
 def run_task(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str, attempt: int) -> None:
     """Run an attempt, record its result, then run at once the next task run that result
     started (a sequential flow stays on this worker without a queue round trip), up to a
-    bounded chain so other jobs get their turn."""
-    with runtime.heartbeat(f"{task_run_id}:{attempt}"):    # claimed before any database read
-        execution = db.retrying(lambda: store.find_execution(tenant, execution_id),
-                                what=f"load of execution {execution_id}")
-    _run_chain(runtime, execution, task_run_id, attempt)
-
-
-def _run_chain(runtime: Runtime, execution: Execution | None, task_run_id: str,
-               attempt: int) -> None:
+    bounded chain so other jobs get their turn. Each attempt's heartbeat is claimed before
+    any database read and held until its result is saved."""
+    execution: Execution | None = None
     started = time.monotonic()
     for _ in range(MAX_CHAIN):
         kept: list = []
-        _run_attempt(runtime, execution, task_run_id, attempt, kept)
+        with runtime.heartbeat(f"{task_run_id}:{attempt}"):
+            if execution is None:
+                execution = db.retrying(lambda: store.find_execution(tenant, execution_id),
+                                        what=f"load of execution {execution_id}")
+            _run_attempt(runtime, execution, task_run_id, attempt, kept)
         if not kept:
             return
         execution, task_run_id, attempt = kept[0]
         if time.monotonic() - started > MAX_CHAIN_SECONDS:
             break
     from kestra_lite import jobs
-    jobs.enqueue_task(runtime, execution.tenant, execution.id, task_run_id, attempt)
+    jobs.enqueue_task(runtime, tenant, execution.id, task_run_id, attempt)
 
 
 def _run_attempt(runtime: Runtime, execution: Execution | None, task_run_id: str, attempt: int,
@@ -62,17 +60,15 @@ def _run_attempt(runtime: Runtime, execution: Execution | None, task_run_id: str
         return
     if task_run.current is not State.RUNNING or len(task_run.attempts) != attempt:
         return      # stale job: already done, killed, or superseded
-    with runtime.heartbeat(f"{task_run_id}:{attempt}"):   # held until the result is saved
-        tenant = execution.tenant
-        flow = db.retrying(lambda: runtime.load_flow(tenant, execution.namespace,
-                                                     execution.flow_id, execution.flow_revision),
-                           what="load of a flow")
-        if flow is None:
-            return
-        task = task_index(flow)[task_run.task_id]
-        ctx = _context(runtime, flow, execution, task, task_run)
-        state, outputs = _execute(runtime, ctx, task)
-        _save_result(runtime, ctx, state, outputs, kept)
+    tenant = execution.tenant
+    flow = db.retrying(lambda: runtime.load_flow(tenant, execution.namespace, execution.flow_id,
+                                                 execution.flow_revision), what="load of a flow")
+    if flow is None:
+        return
+    task = task_index(flow)[task_run.task_id]
+    ctx = _context(runtime, flow, execution, task, task_run)
+    state, outputs = _execute(runtime, ctx, task)
+    _save_result(runtime, ctx, state, outputs, kept)
 
 
 def _save_result(runtime: Runtime, ctx: RunContext, state: State, outputs: dict | None,

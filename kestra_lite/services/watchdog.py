@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from kestra_lite import jobs
 from kestra_lite.errors import KestraLiteError
-from kestra_lite.model.execution import Execution, TaskRun
+from kestra_lite.model.execution import Execution, TaskRun, log_record
 from kestra_lite.model.flow import task_index
 from kestra_lite.model.state import State, utcnow
 from kestra_lite.services import executions as service
@@ -121,24 +121,19 @@ def _recover(runtime: Runtime, execution: Execution, task_run: TaskRun) -> None:
         return
     log.warning("resubmitting task_run=%s attempt=%d execution=%s: no worker holds it",
                 task_run.id, number, execution.id)
-    _task_log(execution, task_run, "WARN",
-              f"No worker holds this task any more (worker lost); resubmitted "
-              f"({count}/{MAX_RESUBMITS})")
+    log_store.append_logs(execution.tenant, [_task_log(
+        execution, task_run, "WARN", f"No worker holds this task any more (worker lost); "
+                                     f"resubmitted ({count}/{MAX_RESUBMITS})")])
     jobs.enqueue_task(runtime, execution.tenant, execution.id, task_run.id, number,
                       resubmission=count)
 
 
 def _give_up(runtime: Runtime, execution: Execution, task_run: TaskRun, message: str) -> None:
     log.warning("failing task_run=%s execution=%s: %s", task_run.id, execution.id, message)
-    _task_log(execution, task_run, "ERROR", message)
     service.record_result(runtime, execution.tenant, execution.id, task_run.id,
-                          len(task_run.attempts), State.FAILED, None)
+                          len(task_run.attempts), State.FAILED, None,
+                          logs=[_task_log(execution, task_run, "ERROR", message)])
 
 
-def _task_log(execution: Execution, task_run: TaskRun, level: str, message: str) -> None:
-    log_store.append_logs(execution.tenant, [{
-        "executionId": execution.id, "namespace": execution.namespace,
-        "flowId": execution.flow_id, "taskId": task_run.task_id, "taskRunId": task_run.id,
-        "attemptNumber": len(task_run.attempts), "triggerId": None, "level": level,
-        "message": message, "timestamp": utcnow(), "thread": "watchdog"}])
-
+def _task_log(execution: Execution, task_run: TaskRun, level: str, message: str) -> dict:
+    return log_record(execution, level, message, utcnow(), task_run=task_run, thread="watchdog")

@@ -9,23 +9,20 @@ import dataclasses
 
 import pytest
 
-from kestra_lite.services import runtime as runtimes
-
 from tests.faults.faults import Processes
+
+
+HEARTBEAT_SECONDS = 0.5
 
 
 @pytest.fixture
 def fault_settings(settings):
-    return dataclasses.replace(settings, heartbeat_seconds=0.5)
+    return dataclasses.replace(settings, heartbeat_seconds=HEARTBEAT_SECONDS)
 
 
 @pytest.fixture
-def runtime(fault_settings, db):
-    runtime = runtimes.Runtime(fault_settings, migrate=True)
-    runtimes.install(runtime)
-    yield runtime
-    runtime.queue.empty()
-    runtimes.install(None)
+def runtime(make_runtime):
+    return make_runtime(heartbeat_seconds=HEARTBEAT_SECONDS)
 
 
 @pytest.fixture

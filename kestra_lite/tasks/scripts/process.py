@@ -91,7 +91,7 @@ def run_process(ctx: RunContext, argv: list[str], env: dict[str, str], cwd: Path
     readers = [_read(process.stdout, collector, stderr=False),
                _read(process.stderr, collector, stderr=True)]
     try:
-        _wait(ctx, process, readers)
+        _wait(ctx, process)
     finally:
         if process.poll() is None:
             terminate(process)
@@ -160,25 +160,21 @@ def _read(stream: IO[bytes], collector: Collector, *, stderr: bool) -> threading
     return thread
 
 
-def _wait(ctx: RunContext, process: subprocess.Popen, readers: list[threading.Thread]) -> None:
-    """Until the process has exited and both streams are drained, flushing logs as it goes;
-    a kill (or the caller's timeout) terminates the process group."""
+def _wait(ctx: RunContext, process: subprocess.Popen) -> None:
+    """Until the process has exited, flushing logs as it goes; a kill (or the caller's
+    timeout) terminates the process group."""
     next_flush = time.monotonic() + FLUSH_SECONDS
     while process.poll() is None:
         if ctx.is_killed():
             terminate(process)
             raise TaskKilled()
-        _pause(process, readers)
+        try:
+            process.wait(POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
         if time.monotonic() >= next_flush:
             ctx.logger.flush()
             next_flush = time.monotonic() + FLUSH_SECONDS
-
-
-def _pause(process: subprocess.Popen, readers: list[threading.Thread]) -> None:
-    try:
-        process.wait(POLL_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def terminate(process: subprocess.Popen) -> None:

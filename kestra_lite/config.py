@@ -64,6 +64,13 @@ class Settings:
     envs: Mapping[str, str] = field(default_factory=dict, hash=False)
     # SECRET_FOO=base64 -> {"FOO": "base64"} for the environment secret backend
     secrets: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # the Secure flag on session cookies (KESTRA_LITE_SECURE_COOKIES; default: on when
+    # KESTRA_LITE_URL is https)
+    secure_cookies: bool = False
+    # the instance's public URL (Kestra's kestra.url; execution `url` fields, mails)
+    public_url: str = "http://localhost:8080"
+    # largest request body the web process accepts (KESTRA_LITE_MAX_UPLOAD_MB, default 100)
+    max_upload_bytes: int = 100 * 1024 * 1024
     # False when DATABASE_URL was not set (the CLI's `flow test` then uses a throwaway file)
     database_url_from_env: bool = False
 
@@ -100,6 +107,9 @@ class Settings:
             secrets={name[len("SECRET_"):]: value for name, value in env.items()
                      if name.startswith("SECRET_") and name != "SECRET_KEY"},
             database_url_from_env=bool(env.get("DATABASE_URL")),
+            secure_cookies=_secure_cookies(env),
+            public_url=_public_url(env),
+            max_upload_bytes=int(_seconds(env, "KESTRA_LITE_MAX_UPLOAD_MB", 100) * 1024 * 1024),
         )
 
     @property
@@ -123,6 +133,19 @@ class Settings:
         own settings (DATABASE_URL, REDIS_URL, SECRET_KEY, SECRET_*, KESTRA_LITE_*)."""
         return {name: value for name, value in os.environ.items()
                 if name not in _PRIVATE_ENV and not name.startswith(_PRIVATE_ENV_PREFIXES)}
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    url = (env.get("KESTRA_LITE_URL") or "http://localhost:8080").rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"KESTRA_LITE_URL: {url!r} must start with http:// or https://")
+    return url
+
+
+def _secure_cookies(env: Mapping[str, str]) -> bool:
+    if env.get("KESTRA_LITE_SECURE_COOKIES", "").strip():
+        return _flag(env, "KESTRA_LITE_SECURE_COOKIES")
+    return _public_url(env).startswith("https://")
 
 
 def debug_enabled() -> bool:

@@ -218,8 +218,15 @@ def _initial(migrator: SchemaMigrator) -> None:
 # Append new migrations here: Migration(2, "add x to executions",
 #     lambda m: migrate_ops(m.add_column("executions", "x", peewee.IntegerField(null=True))))
 # and change the model to match. Never edit an applied migration.
+def _accounts(migrator: SchemaMigrator) -> None:
+    """Version 2: users, API tokens, bookmarks, announcements."""
+    from . import accounts
+    database.create_tables(accounts.MODELS)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _initial),
+    Migration(2, "accounts, bookmarks, announcements", _accounts),
 ]
 
 
@@ -230,9 +237,10 @@ def migrate_ops(*operations) -> None:
 
 
 def all_models() -> list[type[peewee.Model]]:
-    from . import executions, flows, kv, logs, triggers
+    from . import accounts, executions, flows, kv, logs, triggers
     return [flows.FlowRow, executions.ExecutionRow, executions.TaskRunRow, logs.LogRow,
-            kv.KVRow, triggers.TriggerStateRow, triggers.FlowTriggerWindowRow]
+            kv.KVRow, triggers.TriggerStateRow, triggers.FlowTriggerWindowRow,
+            *accounts.MODELS]
 
 
 def schema_version() -> int:

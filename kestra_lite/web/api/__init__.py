@@ -1,0 +1,6 @@
+"""Kestra's REST API (placeholder: being built)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

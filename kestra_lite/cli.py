@@ -7,6 +7,7 @@
     kestra-lite flow validate FILE...
     kestra-lite flow test FILE [--flows DIR] [--input KEY=VALUE]... [--label KEY=VALUE]...
     kestra-lite conformance DIR
+    kestra-lite user create --email E [--password P] [--superadmin]
 
 An unexpected error prints one line on stderr and exits 1 (KESTRA_LITE_DEBUG=1: traceback).
 """
@@ -169,6 +170,35 @@ def conformance(directory: str) -> None:
     with _run_settings() as settings:
         code = run_conformance(settings, directory)
     sys.exit(code)
+
+
+@cli.group()
+def user() -> None:
+    """Manage the users who may log in (instance-wide)."""
+
+
+@user.command("create")
+@click.option("--email", required=True, help="the login (an email address)")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="at least 8 characters (asked for when omitted)")
+@click.option("--superadmin", is_flag=True, help="may use the Administration pages")
+def create_user(email: str, password: str, superadmin: bool) -> None:
+    """Create a user (migrates the database first); exit 1 with a message on a bad email,
+    a short password or an email already taken."""
+    from .services import accounts
+    from .store import db as store_db
+    settings = _settings()
+    store_db.connect(settings.database_url)
+    try:
+        store_db.migrate()
+        created = accounts.create_user(email, password, superadmin=superadmin)
+    except (errors.InvalidInput, errors.Conflict) as exc:
+        click.echo(f"kestra-lite: cannot create the user: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store_db.close()
+    role = "super admin" if created.superadmin else "member"
+    click.echo(f"created user {created.email} ({role}); they can log in now")
 
 
 def main() -> None:

@@ -54,12 +54,6 @@ SKIPS: dict[tuple[str, str], str] = {
         "issue 5 (triggers, scheduler)",
     ("webhook.yaml", "unknown-flow"):
         "Webhook endpoint 404 for an unknown flow is owned by issue 5 (triggers, scheduler)",
-    ("pause.yaml", "resume-by-ids-api"):
-        "bulk endpoint POST /api/v1/executions/resume/by-ids (count + 400 on repeat) is a "
-        "pure REST API feature owned by issue 4 (web UI and REST API)",
-    ("sleep.yml", "bulk-pause"):
-        "bulk endpoints POST /api/v1/executions/pause/by-ids and /pause/by-query are pure "
-        "REST API features owned by issue 4 (web UI and REST API)",
 }
 
 # keys of `expect` that document rather than assert
@@ -1046,6 +1040,74 @@ def h_sleep_manual_pause(ctx: Context) -> None:
                      lambda: service.pause(ctx.runtime, TENANT, "notfound"))
 
 
+def _api(ctx: Context):
+    """`call(method, url, **kwargs)` on the REST API: the real Flask app, in-process, on the
+    scenario's runtime, authenticated with a personal API token."""
+    from kestra_lite.services import accounts
+    from kestra_lite.web import create_app
+    app = create_app(ctx.runtime.settings)
+    app.extensions["kestra_runtime"] = ctx.runtime
+    user = (accounts.store.find_user("conformance@kestra-lite.local")
+            or accounts.create_user("conformance@kestra-lite.local", secrets.token_urlsafe(16)))
+    _, token = accounts.create_token(user.id, "conformance")
+    client = app.test_client()
+
+    def call(method: str, url: str, **kwargs):
+        return getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"},
+                                       **kwargs)
+    return call
+
+
+def _expect_count(ctx: Context, what: str, response, count: int) -> None:
+    body = response.get_json(silent=True) or {}
+    if response.status_code != 200 or body.get("count") != count:
+        ctx.fail(f"{what}: expected 200 with count {count}, got {response.status_code} "
+                 f"{response.get_data(as_text=True)[:300]}")
+
+
+def h_resume_by_ids_api(ctx: Context) -> None:
+    executions = [ctx.start(), ctx.start()]
+    for execution in executions:
+        ctx.wait_until(execution.id, "PAUSED")
+    call = _api(ctx)
+    ids = [execution.id for execution in executions]
+    _expect_count(ctx, "POST /executions/resume/by-ids",
+                  call("post", "/api/v1/executions/resume/by-ids", json=ids), 2)
+    for execution_id in ids:
+        if ctx.load(execution_id).current.value == "PAUSED":
+            ctx.fail(f"paused_after: {execution_id} is still PAUSED after resume/by-ids")
+    again = call("post", "/api/v1/executions/resume/by-ids", json=ids)
+    if again.status_code != 400:
+        ctx.fail(f"second resume/by-ids: expected 400 (not PAUSED any more), got "
+                 f"{again.status_code} {again.get_data(as_text=True)[:300]}")
+    for execution_id in ids:
+        ctx.settle(execution_id)
+
+
+def h_bulk_pause(ctx: Context) -> None:
+    call = _api(ctx)
+    by_ids = [ctx.start() for _ in range(3)]
+    for execution in by_ids:
+        if ctx.load(execution.id).current.value != "RUNNING":
+            raise ScenarioFailed(f"{execution.id} is not RUNNING after creation")
+    _expect_count(ctx, "POST /executions/pause/by-ids",
+                  call("post", "/api/v1/executions/pause/by-ids",
+                       json=[execution.id for execution in by_ids]), 3)
+    for execution in by_ids:
+        paused = ctx.work(execution.id)
+        if paused.current.value != "PAUSED":
+            ctx.fail(f"{execution.id} is {paused.current.value} after pause/by-ids")
+        ctx.expect_ok("kill", lambda: _services().kill(ctx.runtime, TENANT, execution.id))
+        ctx.settle(execution.id)
+    by_query = [ctx.start() for _ in range(3)]
+    _expect_count(ctx, "POST /executions/pause/by-query?namespace=io.kestra.tests&state=RUNNING",
+                  call("post", "/api/v1/executions/pause/by-query"
+                               "?namespace=io.kestra.tests&state=RUNNING"), 3)
+    for execution in by_query:
+        if ctx.work(execution.id).current.value != "PAUSED":
+            ctx.fail(f"{execution.id} is not PAUSED after pause/by-query")
+
+
 def h_kv_existing(ctx: Context) -> None:
     from kestra_lite.model.state import utcnow
     from kestra_lite.store import kv
@@ -1243,6 +1305,8 @@ HANDLERS: dict[tuple[str, str], Callable[[Context], None]] = {
     ("pause_on_resume_optional.yaml", "resume-without-optional-input"): h_resume_optional,
     ("resume-execution.yaml", "resumes-another-execution"): h_resumes_another_execution,
     ("sleep.yml", "manual-pause-and-resume"): h_sleep_manual_pause,
+    ("sleep.yml", "bulk-pause"): h_bulk_pause,
+    ("pause.yaml", "resume-by-ids-api"): h_resume_by_ids_api,
     ("kv.yaml", "get-existing"): h_kv_existing,
     ("kv.yaml", "missing-key"): h_kv_missing,
     ("flow-concurrency-cancel-pause.yml", "second-execution-cancelled"): _concurrency,

@@ -3,13 +3,16 @@ changes nothing): stale task jobs are ignored, `advance` re-derives everything f
 database. Both ride out a short database outage (`db.retrying`) instead of failing."""
 from __future__ import annotations
 
+import logging
 import re
 
+from kestra_lite.errors import NotFound
 from kestra_lite.services import executions as service
 from kestra_lite.services import runtime as runtimes
 from kestra_lite.services import task_runner
 from kestra_lite.store import db
 
+log = logging.getLogger(__name__)
 RESULT_TTL = 0           # results are in the database, not in Redis
 FAILURE_TTL = 24 * 3600
 _TASK_JOB = re.compile(r"^task-(?P<task_run>[^-]+)-(?P<attempt>\d+)(?:-r\d+)?$")
@@ -17,12 +20,18 @@ _TASK_JOB = re.compile(r"^task-(?P<task_run>[^-]+)-(?P<attempt>\d+)(?:-r\d+)?$")
 
 def advance(tenant: str, execution_id: str) -> None:
     runtime = runtimes.current()
-    db.retrying(lambda: service.advance(runtime, tenant, execution_id),
-                what=f"advance of execution {execution_id}")
+    try:
+        db.retrying(lambda: service.advance(runtime, tenant, execution_id),
+                    what=f"advance of execution {execution_id}")
+    except NotFound:
+        log.info("advance skipped: execution=%s was deleted", execution_id)
 
 
 def run_task(tenant: str, execution_id: str, task_run_id: str, attempt: int) -> None:
-    task_runner.run_task(runtimes.current(), tenant, execution_id, task_run_id, attempt)
+    try:
+        task_runner.run_task(runtimes.current(), tenant, execution_id, task_run_id, attempt)
+    except NotFound:
+        log.info("task skipped: execution=%s was deleted", execution_id)
 
 
 def enqueue_advance(runtime, tenant: str, execution_id: str) -> None:

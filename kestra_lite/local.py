@@ -49,7 +49,7 @@ def _commands(port: int, host: str) -> dict[str, list[str]]:
     python = sys.executable
     return {
         "web": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+                "--threads", "8", "--access-logfile", "-", "--graceful-timeout", "5",
                 "kestra_lite.web:create_app()"],
         "worker": [python, "-m", "kestra_lite.cli", "worker"],
         "scheduler": [python, "-m", "kestra_lite.cli", "scheduler"],

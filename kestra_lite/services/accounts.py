@@ -150,3 +150,24 @@ def delete_announcement(announcement_id: int) -> None:
     with write_transaction():
         if not store.delete_announcement(announcement_id):
             raise NotFound("no such announcement")
+
+
+# -- the user's own account --------------------------------------------------------------
+def change_password(user_id: int, current: str, new: str) -> None:
+    """Raises InvalidInput ("current: ..." / "new: ...") when the current password is wrong
+    or the new one too short; nothing changes then."""
+    user = store.get_user(user_id)
+    if user is None:
+        raise NotFound("no such user")
+    if not check_password_hash(user.password_hash, current or ""):
+        raise InvalidInput("current: the current password is wrong")
+    if len(new or "") < MIN_PASSWORD:
+        raise InvalidInput(f"new: the password must have at least {MIN_PASSWORD} characters")
+    with write_transaction():
+        store.set_password_hash(user_id, hash_password(new))
+
+
+def mark_news_seen(user_id: int) -> None:
+    """The user opened the News panel: every item published so far counts as read."""
+    with write_transaction():
+        store.set_news_seen(user_id, utcnow())

@@ -442,3 +442,19 @@ def set_labels(runtime: Runtime, tenant: str, execution_id: str, labels) -> Deci
             execution.set_label(label["key"], label["value"])
         return True
     return _update(runtime, tenant, execution_id, mutate)
+
+
+def remove_labels(runtime: Runtime, tenant: str, execution_id: str,
+                  keys: list[str]) -> Decision | None:
+    """Remove labels from a terminated execution; system labels cannot be removed."""
+    system = [key for key in keys if key.startswith("system.")]
+    if system:
+        raise InvalidInput(f"System labels are read-only (set by Kestra itself): {system[0]}")
+
+    def mutate(flow, execution, now):
+        if not execution.current.is_terminated:
+            raise IllegalTransition(f"Execution '{execution_id}' is not terminated")
+        before = len(execution.labels)
+        execution.labels = [label for label in execution.labels if label["key"] not in keys]
+        return True if len(execution.labels) != before else None
+    return _update(runtime, tenant, execution_id, mutate)

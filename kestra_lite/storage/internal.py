@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -19,6 +20,7 @@ class StorageBackend(Protocol):
     def get(self, tenant: str, path: str) -> bytes: ...
     def size(self, tenant: str, path: str) -> int: ...
     def exists(self, tenant: str, path: str) -> bool: ...
+    def delete_prefix(self, tenant: str, prefix: str) -> None: ...
 
 
 class LocalStorage:
@@ -56,6 +58,10 @@ class LocalStorage:
 
     def exists(self, tenant: str, path: str) -> bool:
         return self._file(tenant, path).is_file()
+
+    def delete_prefix(self, tenant: str, prefix: str) -> None:
+        """Remove a folder and everything under it (an execution's files)."""
+        shutil.rmtree(self._file(tenant, prefix), ignore_errors=True)
 
 
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:

@@ -18,6 +18,10 @@ class EnvironmentSecrets:
         self._values = {key.upper(): value for key, value in values.items()}
         self._plain = encoding == "plain"
 
+    def names(self) -> list[str]:
+        """The secret names (never their values), for the UI."""
+        return sorted(self._values)
+
     def get(self, key: str) -> str | None:
         raw = self._values.get(key.upper())
         if raw is None or self._plain:

@@ -224,9 +224,25 @@ def _accounts(migrator: SchemaMigrator) -> None:
     database.create_tables(accounts.MODELS)
 
 
+def _search(migrator: SchemaMigrator) -> None:
+    """Version 3: the executions lists' indexes (store.executions: label_text, the
+    execution_labels and execution_flows tables, filled from the stored executions; the
+    covering list indexes replacing two of version 1)."""
+    from . import executions
+    migrate_ops(migrator.add_column("executions", "label_text",
+                                    executions.ExecutionRow.label_text))
+    database.create_tables([executions.ExecutionLabelRow, executions.ExecutionFlowRow])
+    executions.backfill_labels()
+    executions.backfill_flows()
+    for name in executions.REPLACED_INDEXES:
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    executions.ExecutionRow._schema.create_indexes(safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _initial),
     Migration(2, "accounts, bookmarks, announcements", _accounts),
+    Migration(3, "execution labels, search indexes", _search),
 ]
 
 
@@ -238,7 +254,8 @@ def migrate_ops(*operations) -> None:
 
 def all_models() -> list[type[peewee.Model]]:
     from . import accounts, executions, flows, kv, logs, triggers
-    return [flows.FlowRow, executions.ExecutionRow, executions.TaskRunRow, logs.LogRow,
+    return [flows.FlowRow, executions.ExecutionRow, executions.TaskRunRow,
+            executions.ExecutionLabelRow, executions.ExecutionFlowRow, logs.LogRow,
             kv.KVRow, triggers.TriggerStateRow, triggers.FlowTriggerWindowRow,
             *accounts.MODELS]
 

@@ -129,3 +129,64 @@ def delete_flow(tenant: str, namespace: str, flow_id: str) -> bool:
                        disabled=latest.disabled, labels=latest.labels,
                        created=datetime.now(timezone.utc))
         return True
+
+
+# -- search ------------------------------------------------------------------------------
+def latest_revisions(tenant: str) -> peewee.SelectQuery:
+    """FlowRow rows that are the latest revision of their flow (deleted ones included:
+    add `FlowRow.deleted == False` to leave them out)."""
+    later = FlowRow.alias("later")
+    newer = (later.select(peewee.SQL("1"))
+             .where(later.tenant == FlowRow.tenant, later.namespace == FlowRow.namespace,
+                    later.flow_id == FlowRow.flow_id, later.revision > FlowRow.revision))
+    return FlowRow.select().where(FlowRow.tenant == tenant, ~peewee.fn.EXISTS(newer))
+
+
+def _label_pairs(labels) -> list[tuple[str, str]]:
+    from ..model.execution import label_list
+    try:
+        return [(item["key"], item["value"]) for item in label_list(labels)]
+    except (KeyError, TypeError):
+        return []
+
+
+def search_flows(tenant: str, filters, *, page: int = 1, size: int = 25,
+                 source_text: bool = False, sort: str | None = None):
+    """The latest non-deleted revision of each flow matching `filters` (namespace prefix,
+    labels (all), scope, free text), by namespace then id (sort `namespace|id:asc|desc`).
+    Free text matches namespace or id; with `source_text`, the YAML source instead
+    (Kestra's /flows/source). Returns a SearchPage of FlowRecord."""
+    from .search import SearchPage, contains, namespace_match, paging
+    page, size = paging(page, size)
+    query = latest_revisions(tenant).where(FlowRow.deleted == False)  # noqa: E712
+    if filters.namespace:
+        query = query.where(namespace_match(FlowRow.namespace, filters.namespace))
+    if filters.scope == "SYSTEM":
+        query = query.where(namespace_match(FlowRow.namespace, "system"))
+    elif filters.scope == "USER":
+        query = query.where(~namespace_match(FlowRow.namespace, "system"))
+    if getattr(filters, "flow_id", None):
+        query = query.where(FlowRow.flow_id == filters.flow_id)
+    for word in filters.words:
+        if source_text:
+            query = query.where(contains(FlowRow.source, word))
+        else:
+            query = query.where(contains(FlowRow.namespace, word)
+                                | contains(FlowRow.flow_id, word)
+                                | contains(FlowRow.namespace.concat(".").concat(FlowRow.flow_id),
+                                           word))
+    field, _, direction = (sort or "namespace:asc").partition(":")
+    descending = direction.lower() == "desc"
+    order = ([FlowRow.namespace, FlowRow.flow_id] if field != "id"
+             else [FlowRow.flow_id, FlowRow.namespace])
+    query = query.order_by(*[column.desc() if descending else column for column in order])
+    if not filters.labels:
+        total = query.count()
+        rows = list(query.paginate(page, size))
+        return SearchPage([_record(row) for row in rows], total, False)
+    wanted = set(filters.labels)
+    matching = [row for row in query
+                if wanted <= set(_label_pairs(row.labels))]
+    start = (page - 1) * size
+    return SearchPage([_record(row) for row in matching[start:start + size]], len(matching),
+                      False)

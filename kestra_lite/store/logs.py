@@ -101,16 +101,138 @@ _COLUMNS = (LogRow.namespace, LogRow.flow_id, LogRow.task_id, LogRow.execution_i
             LogRow.level, LogRow.thread, LogRow.message)
 
 
-def execution_logs(tenant: str, execution_id: str, min_level: str | None = None,
-                   task_run_id: str | None = None) -> list[dict]:
-    """The logs of an execution in insertion order, at `min_level` or above."""
-    query = (LogRow.select(*_COLUMNS)
+def _execution_lines(tenant: str, execution_id: str, min_level: str | None,
+                     task_run_id: str | None):
+    query = (LogRow.select(*_COLUMNS, LogRow.id)
              .where(LogRow.tenant == tenant, LogRow.execution_id == execution_id))
     if min_level is not None:
         query = query.where(LogRow.level_rank >= level_rank(min_level))
     if task_run_id is not None:
         query = query.where(LogRow.task_run_id == task_run_id)
-    return [_shape(row) for row in query.order_by(LogRow.id).tuples()]
+    return query
+
+
+def execution_logs(tenant: str, execution_id: str, min_level: str | None = None,
+                   task_run_id: str | None = None, *, after_id: int | None = None,
+                   limit: int | None = None, with_id: bool = False) -> list[dict]:
+    """The logs of an execution in insertion order, at `min_level` or above.
+
+    Paging: `after_id` (the "id" of the last line already shown) and `limit`; with either
+    (or `with_id`) every dict carries its "id" for the next call."""
+    query = _execution_lines(tenant, execution_id, min_level, task_run_id)
+    if after_id is not None:
+        query = query.where(LogRow.id > int(after_id))
+    query = query.order_by(LogRow.id)
+    if limit is not None:
+        query = query.limit(max(0, int(limit)))
+    keep_id = with_id or after_id is not None or limit is not None
+    return [_shape_with_id(row) if keep_id else _shape(row[:-1]) for row in query.tuples()]
+
+
+def last_execution_logs(tenant: str, execution_id: str, min_level: str | None = None,
+                        task_run_id: str | None = None, *, before_id: int | None = None,
+                        limit: int = 500) -> tuple[list[dict], bool]:
+    """The last `limit` lines of an execution (before the line `before_id`), in insertion
+    order, each with its "id"; and whether earlier lines exist."""
+    query = _execution_lines(tenant, execution_id, min_level, task_run_id)
+    if before_id is not None:
+        query = query.where(LogRow.id < int(before_id))
+    rows = list(query.order_by(LogRow.id.desc()).limit(limit + 1).tuples())
+    more = len(rows) > limit
+    return [_shape_with_id(row) for row in reversed(rows[:limit])], more
+
+
+def count_execution_logs(tenant: str, execution_id: str, min_level: str | None = None,
+                         task_run_id: str | None = None) -> int:
+    """How many log lines `execution_logs` would return (without paging)."""
+    query = LogRow.select().where(LogRow.tenant == tenant, LogRow.execution_id == execution_id)
+    if min_level is not None:
+        query = query.where(LogRow.level_rank >= level_rank(min_level))
+    if task_run_id is not None:
+        query = query.where(LogRow.task_run_id == task_run_id)
+    return query.count()
+
+
+def _shape_with_id(row: tuple) -> dict:
+    shaped = _shape(row[:-1])
+    shaped["id"] = row[-1]
+    return shaped
+
+
+def _matching(tenant: str, filters):
+    """The log rows matching `filters` (namespace prefix, flow, execution, min level,
+    start/end on the timestamp, free words in the message or ids), and the SQLite index
+    hint that reads them fastest."""
+    from .search import contains, namespace_match
+    query = LogRow.select(*_COLUMNS, LogRow.id).where(LogRow.tenant == tenant)
+    if filters.namespace:
+        query = query.where(namespace_match(LogRow.namespace, filters.namespace))
+    if filters.flow_id:
+        query = query.where(LogRow.flow_id == filters.flow_id)
+    if filters.execution_id:
+        query = query.where(LogRow.execution_id == filters.execution_id)
+    if filters.min_level:
+        query = query.where(LogRow.level_rank >= level_rank(filters.min_level))
+    if filters.start is not None:
+        query = query.where(LogRow.timestamp >= _micros(filters.start))
+    if filters.end is not None:
+        query = query.where(LogRow.timestamp <= _micros(filters.end))
+    for word in filters.words:
+        query = query.where(contains(LogRow.message, word)
+                            | contains(LogRow.execution_id, word)
+                            | contains(LogRow.task_id, word)
+                            | contains(LogRow.flow_id, word))
+    # SQLite: one execution's lines come from its index in id order; anything else walks
+    # the table newest first (rowid order) and stops at the page (or the count's cap),
+    # instead of sorting every line of a namespace or a flow
+    hint = ('INDEXED BY "logs_tenant_execution_id_id"' if filters.execution_id
+            else "NOT INDEXED")
+    return query, hint
+
+
+def search_logs(tenant: str, filters, *, page: int = 1, size: int = 100,
+                after_id: int | None = None):
+    """Logs matching `filters`, newest first (by insertion). Paging by `page` or keyset:
+    `after_id` = the "id" of the last line shown (then lines older than it). Returns a
+    SearchPage of log dicts, each with its "id"; the total is capped."""
+    from .search import COUNT_CAP, SearchPage, paging
+    page, size = paging(page, size, max_size=1000)
+    query, hint = _matching(tenant, filters)
+    counted = query.select(peewee.SQL("1")).order_by().limit(COUNT_CAP + 1)
+    sql, params = counted.sql()
+    total = _rows(f"SELECT COUNT(*) FROM ({_hinted(sql, hint)}) AS capped", params)[0][0]
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    if after_id is not None:
+        query = query.where(LogRow.id < int(after_id))
+        offset = 0
+    else:
+        offset = (page - 1) * size
+    sql, params = query.order_by(LogRow.id.desc()).limit(size).offset(offset).sql()
+    rows = _rows(_hinted(sql, hint), params)
+    return SearchPage([_shape_with_id(tuple(row)) for row in rows], total, capped)
+
+
+def newer_logs(tenant: str, filters, newer_than: int, *, limit: int = 100) -> list[dict]:
+    """The lines matching `filters` written after the line `newer_than` (an "id"), oldest
+    first, at most `limit` (live tail: no count, only the new rows are read)."""
+    query, _ = _matching(tenant, filters)
+    hint = ('INDEXED BY "logs_tenant_execution_id_id"' if filters.execution_id else "")
+    query = query.where(LogRow.id > int(newer_than)).order_by(LogRow.id).limit(limit)
+    sql, params = query.sql()
+    return [_shape_with_id(tuple(row)) for row in _rows(_hinted(sql, hint), params)]
+
+
+def _hinted(sql: str, hint: str) -> str:
+    from .db import is_sqlite
+    if not is_sqlite():
+        return sql
+    return sql.replace('FROM "logs" AS "t1"', f'FROM "logs" AS "t1" {hint}', 1)
+
+
+def _rows(sql: str, params) -> list:
+    from .db import database
+    return database.execute_sql(sql, params).fetchall()
 
 
 def delete_logs(tenant: str, execution_id: str) -> int:

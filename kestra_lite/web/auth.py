@@ -25,8 +25,9 @@ login_manager = LoginManager()
 LOGIN_ATTEMPTS = 10          # failed logins per IP (and per email) ...
 LOGIN_WINDOW = 300           # ... within this many seconds
 BASIC_CACHE_SECONDS = 60     # a verified Basic credential is trusted this long (scrypt is slow)
-_basic_cache: dict[str, tuple[float, int]] = {}
-OPEN_PATHS = ("/static/", "/health", "/setup", "/login", "/api/v1/executions/webhook/")
+_basic_cache: dict[str, tuple[float, int, str]] = {}   # key -> (until, user id, hash)
+OPEN_PATHS = ("/static/", "/health", "/setup", "/login", "/api/v1/configs",
+              "/api/v1/executions/webhook/")
 
 
 class SessionUser(UserMixin):
@@ -102,7 +103,9 @@ def _basic_user(email: str, password: str) -> account_store.User | None:
     key = hashlib.sha256(f"{email}\0{password}".encode()).hexdigest()
     cached = _basic_cache.get(key)
     if cached and cached[0] > time.monotonic():
-        return account_store.get_user(cached[1])
+        user = account_store.get_user(cached[1])
+        if user is not None and user.password_hash == cached[2]:   # password unchanged
+            return user
     if _rate_limited(email):
         return None
     user = accounts.authenticate(email, password)
@@ -111,7 +114,7 @@ def _basic_user(email: str, password: str) -> account_store.User | None:
         return None
     if len(_basic_cache) > 1000:
         _basic_cache.clear()
-    _basic_cache[key] = (time.monotonic() + BASIC_CACHE_SECONDS, user.id)
+    _basic_cache[key] = (time.monotonic() + BASIC_CACHE_SECONDS, user.id, user.password_hash)
     return user
 
 

@@ -100,11 +100,13 @@ ACTIONS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def run(runtime: Runtime, tenant: str, action: str, execution_ids: list[str],
-        **options) -> BulkResult:
-    """Check every execution, then apply `action` to each. Raises BulkRefused (nothing
-    done). Options: delete_logs, delete_storage, include_non_terminated (delete); labels
-    (labels); state (change-status)."""
+def run(runtime: Runtime, tenant: str, action: str, execution_ids: list[str], *,
+        all_or_nothing: bool = True, **options) -> BulkResult:
+    """Check every execution, then apply `action` to each. all_or_nothing (Kestra's API):
+    one refused execution raises BulkRefused and nothing is done; otherwise (the UI) the
+    refused ones are skipped and reported in the result's failures. Options: delete_logs,
+    delete_storage, include_non_terminated (delete); labels (labels); state
+    (change-status)."""
     check, apply = ACTIONS[action]
     ids = list(dict.fromkeys(execution_ids))
     refusals = []
@@ -116,10 +118,11 @@ def run(runtime: Runtime, tenant: str, action: str, execution_ids: list[str],
         message = check(execution, options)
         if message:
             refusals.append(Refusal(execution_id, message))
-    if refusals:
+    if refusals and all_or_nothing:
         raise BulkRefused(action, refusals)
-    result = BulkResult()
-    for execution_id in ids:
+    result = BulkResult(failures=list(refusals))
+    refused = {refusal.execution_id for refusal in refusals}
+    for execution_id in (i for i in ids if i not in refused):
         try:
             apply(runtime, tenant, execution_id, options)
         except KestraLiteError as error:

@@ -26,6 +26,7 @@ from ..model.filters import FilterError, add_criterion, parse_filters
 from ..model.flow import task_index
 from ..model.inputs import parse_input_specs
 from ..model.state import State, utcnow
+from ..services import bulk as bulk_service
 from ..services import deletion
 from ..services import executions as service
 from ..storage.internal import SCHEME, check_scope, readable_scopes
@@ -153,13 +154,10 @@ def bulk(tenant: str):
         except InvalidInput as error:
             flash(str(error), "error")
             return htmx.redirect_or_location(back)
-    done, errors = 0, []
-    for execution_id in ids:
-        try:
-            _apply(tenant, execution_id, action, labels)
-            done += 1
-        except KestraLiteError as error:
-            errors.append(f"{execution_id}: {error}")
+    result = bulk_service.run(runtime(), tenant, action, ids, all_or_nothing=False,
+                              labels=labels, include_non_terminated=True)
+    done = result.count
+    errors = [f"{failure.execution_id}: {failure.message}" for failure in result.failures]
     noun = "execution" if done == 1 else "executions"
     flash(f"{BULK_ACTIONS[action]} {done} {noun}"
           + (f"; {len(errors)} failed" if errors else ""), "warning" if errors else "success")
@@ -168,22 +166,6 @@ def bulk(tenant: str):
     if len(errors) > BULK_ERRORS_SHOWN:
         flash(f"... and {len(errors) - BULK_ERRORS_SHOWN} more errors", "error")
     return htmx.redirect_or_location(back)
-
-
-def _apply(tenant: str, execution_id: str, action: str, labels: list[dict] | None) -> None:
-    rt = runtime()
-    if action == "kill":
-        service.kill(rt, tenant, execution_id)
-    elif action == "pause":
-        service.pause(rt, tenant, execution_id)
-    elif action == "resume":
-        service.resume(rt, tenant, execution_id)
-    elif action == "restart":
-        service.restart(rt, tenant, execution_id)
-    elif action == "delete":
-        _delete(tenant, execution_id)
-    elif action == "labels":
-        service.set_labels(rt, tenant, execution_id, labels)
 
 
 def _delete(tenant: str, execution_id: str) -> None:

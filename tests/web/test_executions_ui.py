@@ -211,7 +211,7 @@ def test_bulk_kill_reports_successes_and_per_execution_errors(client, runtime, f
         "/executions?q=namespace:company")
     page = client.get(response.headers["Location"])
     assert "Killed 1 execution; 1 failed" in flashes(page)
-    assert f"{done.id}: Execution '{done.id}' is already terminated" in flashes(page)
+    assert f"{done.id}: execution already finished" in flashes(page)
     run_until_settled(runtime, TENANT, paused.id)
     assert store.load_execution(TENANT, paused.id).current is State.KILLED
 

@@ -473,7 +473,8 @@ def _getlist(args: Any, name: str) -> list[str]:
 def filters_from_api(args: Any, page: str, *, now: datetime | None = None) -> Filters:
     """Filters from Kestra's REST query parameters: namespace, flowId, state (repeat),
     labels (repeat k:v), q, startDate, endDate, timeRange (ISO-8601 duration), scope
-    (repeat; both = none), childFilter, minLevel, triggerExecutionId, executionId, tags."""
+    (repeat; both = none), childFilter, minLevel, triggerExecutionId, executionId, tags;
+    and `filter`: the filter bar's typed query (`state:FAILED namespace:company since:24h`)."""
     _check_page(page)
     now = now or datetime.now(timezone.utc)
     filters = Filters(page=page)
@@ -539,4 +540,9 @@ def filters_from_api(args: Any, page: str, *, now: datetime | None = None) -> Fi
                 word = token.value if token.key is None else f"{token.raw_key}:{token.value}"
                 filters.words.append(word)
     filters.text = " ".join(filters.words) or None
+    typed = first("filter")
+    if typed and typed.strip():
+        # the UI's typed criteria (`filter=state:FAILED label:env=prod since:24h`), on top of
+        # the legacy parameters
+        return parse_filters(f"{filters.to_query()} {typed}".strip(), page, now=now)
     return filters

@@ -145,6 +145,11 @@ def test_searching_executions_by_state_flow_and_labels(api, deploy, start, settl
     assert [e["id"] for e in oldest_first["results"]] == [ok["id"], bad["id"]]
     recent = api.get("/api/v1/executions/search?timeRange=PT1H&namespace=company").get_json()
     assert recent["total"] == 2
+    typed = api.get("/api/v1/executions/search?namespace=company"
+                    "&filter=state:SUCCESS%20label:env=prod%20since:1h").get_json()
+    assert [e["id"] for e in typed["results"]] == [ok["id"]]
+    bad_filter = api.get("/api/v1/executions/search?filter=state:NOPE")
+    assert bad_filter.status_code == 400 and "state:NOPE" in bad_filter.get_json()["message"]
 
 
 def test_bad_search_parameters_are_refused_with_a_message(api):

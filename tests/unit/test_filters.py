@@ -203,3 +203,14 @@ def test_filters_from_api_refuses_bad_values_naming_the_parameter():
         filters_from_api({"timeRange": "PT1H", "startDate": "2026-11-01"}, "executions")
     with pytest.raises(FilterError, match="after endDate"):
         filters_from_api({"startDate": "2026-11-05", "endDate": "2026-11-01"}, "executions")
+
+
+def test_the_api_accepts_the_filter_bar_query_on_top_of_kestra_parameters():
+    from werkzeug.datastructures import MultiDict
+    filters = filters_from_api(MultiDict([("namespace", "company"),
+                                          ("filter", "state:FAILED label:env=prod etl")]),
+                               "executions")
+    assert filters.namespace == "company" and filters.states == ["FAILED"]
+    assert filters.labels == [("env", "prod")] and filters.text == "etl"
+    with pytest.raises(FilterError, match="state:NOPE"):
+        filters_from_api(MultiDict([("filter", "state:NOPE")]), "executions")

@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
 from .durations import parse_duration
-from .state import State
+from .state import State, bounded_utc
 
 
 class FilterError(ValueError):
@@ -268,9 +268,7 @@ def parse_date(value: str, *, end_of_day: bool = False) -> datetime:
             moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise ValueError("expected a date such as 2026-11-01 or 2026-11-01T10:00") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    return bounded_utc(moment)
 
 
 def _apply(filters: Filters, key: str, value: str, now: datetime) -> str:
@@ -310,8 +308,11 @@ def _apply(filters: Filters, key: str, value: str, now: datetime) -> str:
             span = parse_span(value)
         except ValueError as error:
             raise _fail(key, value, str(error)) from None
+        try:
+            filters.start = bounded_utc(now - span)
+        except (OverflowError, ValueError):
+            raise _fail(key, value, "too far back (years 1900 to 9999)") from None
         filters.since = span
-        filters.start = now - span
         filters.end = None
         text = value.strip()
         return text.replace(" ", "").lower() if _SHORT_SPAN.match(text) else text.upper()

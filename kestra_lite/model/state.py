@@ -70,6 +70,20 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def bounded_utc(moment: datetime) -> datetime:
+    """`moment` in UTC (naive = UTC), refused (ValueError) outside the years 1900-9999 that
+    every store and serializer handles."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("date out of range (years 1900 to 9999)") from None
+    if not 1900 <= moment.year <= 9999:
+        raise ValueError("date out of range (years 1900 to 9999)")
+    return moment
+
+
 def iso(date: datetime | None) -> str | None:
     if date is None:
         return None

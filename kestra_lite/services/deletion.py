@@ -7,7 +7,6 @@ jobs still queued for it find nothing and end.
 from __future__ import annotations
 
 import logging
-import shutil
 
 from kestra_lite.errors import IllegalTransition, NotFound
 from kestra_lite.services import executions as service

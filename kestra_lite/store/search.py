@@ -46,7 +46,7 @@ def capped_count(query: peewee.SelectQuery, cap: int | None = None) -> tuple[int
 
 def paging(page: int, size: int, *, max_size: int = 500) -> tuple[int, int]:
     """(page, size) clamped to sane bounds."""
-    page = max(1, int(page or 1))
+    page = min(max(1, int(page or 1)), 10**6)
     size = max(1, min(int(size or 25), max_size))
     return page, size
 
@@ -74,7 +74,7 @@ def starts_with(column: Any, prefix: str) -> peewee.Expression:
     if byte_order():
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         return (column >= prefix) & (column < upper)
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = _like_escaped(prefix)
     return peewee.Expression(column, "LIKE",
                              peewee.NodeList((peewee.Value(escaped + "%", converter=False),
                                               peewee.SQL("ESCAPE '\\'"))))
@@ -85,9 +85,18 @@ def namespace_match(column: Any, namespace: str) -> peewee.Expression:
     return (column == namespace) | starts_with(column, namespace + ".")
 
 
+def _like_escaped(text: str) -> str:
+    """`text` with LIKE's wildcards taken literally (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def contains(column: Any, text: str) -> peewee.Expression:
-    """Case-insensitive substring match (LIKE on SQLite, ILIKE on PostgreSQL)."""
-    return column.contains(text)
+    """Case-insensitive substring match (LIKE on SQLite, ILIKE on PostgreSQL); `%` and `_`
+    in the text are plain characters."""
+    pattern = peewee.Value(f"%{_like_escaped(text)}%", converter=False)
+    # peewee writes ILIKE as SQLite's LIKE (case-insensitive there), ILIKE on PostgreSQL
+    return peewee.Expression(column, peewee.OP.ILIKE,
+                             peewee.NodeList((pattern, peewee.SQL("ESCAPE '\\'"))))
 
 
 # -- autocomplete ----------------------------------------------------------------------------

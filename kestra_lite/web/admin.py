@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, render_template, request, session, url_for
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..model.state import utcnow
+from ..model.state import bounded_utc, utcnow
 from ..services import accounts
 from ..store import accounts as account_store
 from .auth import require_superadmin
@@ -55,12 +55,10 @@ def _parse_local(value: str, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return bounded_utc(datetime.fromisoformat(value))
     except ValueError:
-        raise InvalidInput(f"{name}: expected a date and time like 2025-01-31T14:30") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        raise InvalidInput(f"{name}: expected a date and time like 2025-01-31T14:30 "
+                           "(years 1900 to 9999)") from None
 
 
 def _field_errors(message: str, fields: tuple[str, ...]) -> dict[str, str]:

@@ -10,7 +10,7 @@ import hashlib
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, flash, g, jsonify, redirect, render_template,
+from flask import (Blueprint, Flask, abort, g, jsonify, redirect, render_template,
                    request, url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from redis import RedisError
@@ -22,12 +22,14 @@ from .runtime import runtime
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-LOGIN_ATTEMPTS = 10          # failed logins per IP (and per email) ...
+LOGIN_ATTEMPTS = 10          # failed logins for one email from one address ...
+LOGIN_ATTEMPTS_PER_ADDRESS = 50   # ... and from one address in all ...
 LOGIN_WINDOW = 300           # ... within this many seconds
 BASIC_CACHE_SECONDS = 60     # a verified Basic credential is trusted this long (scrypt is slow)
 _basic_cache: dict[str, tuple[float, int, str]] = {}   # key -> (until, user id, hash)
-OPEN_PATHS = ("/static/", "/health", "/setup", "/login", "/api/v1/configs",
-              "/api/v1/executions/webhook/")
+# Endpoints anyone may call (by endpoint name, never by path prefix: a tenant named
+# "configs" must not open the API).
+OPEN_ENDPOINTS = {"static", "index", "health", "auth.setup", "auth.login", "api_main.configs"}
 
 
 class SessionUser(UserMixin):
@@ -38,7 +40,12 @@ class SessionUser(UserMixin):
         self.superadmin = user.superadmin
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return f"{self.user.id}:{password_stamp(self.user)}"
+
+
+def password_stamp(user: account_store.User) -> str:
+    """Part of the session id: a password change ends every other session."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def init_app(app: Flask) -> None:
@@ -46,9 +53,12 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        user_id, _, stamp = session_id.partition(":")
         user = account_store.get_user(int(user_id)) if user_id.isdigit() else None
-        return SessionUser(user) if user else None
+        if user is None or stamp != password_stamp(user):   # password changed since login
+            return None
+        return SessionUser(user)
 
     app.before_request(_authenticate)
 
@@ -60,7 +70,7 @@ def _is_api() -> bool:
 
 def _authenticate():
     """Resolve the caller before any view (and before the CSRF check)."""
-    if request.path.startswith(OPEN_PATHS) or request.endpoint in ("static", "index"):
+    if request.endpoint in OPEN_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
     if _is_api() and header:
@@ -68,7 +78,9 @@ def _authenticate():
         if user is None:
             return _unauthorized("Invalid credentials")
         g._login_user = SessionUser(user)
-        g.auth_without_cookie = True
+        # A browser replays saved Basic credentials on a cross-site form post: such a
+        # request must pass the CSRF check like a cookie would. Tokens are never replayed.
+        g.auth_without_cookie = header.lower().startswith("bearer ") or not _cross_site()
         return None
     if current_user.is_authenticated:
         return None
@@ -79,10 +91,23 @@ def _authenticate():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def _cross_site() -> bool:
+    """A request a browser made on behalf of another site (Fetch metadata, or an Origin
+    that is not ours); API clients such as curl or requests send neither header."""
+    if request.headers.get("Sec-Fetch-Site", "none") in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("Origin")
+    return bool(origin) and urlsplit(origin).netloc != request.host
+
+
 def _unauthorized(message: str):
     response = jsonify(message=message)
     response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Basic realm="kestra-lite"'
+    # a Basic challenge only to a caller that tried Basic: a browser that merely visits an
+    # API URL gets no password prompt (whose answer it would replay on other sites' posts)
+    scheme = "Basic" if request.headers.get("Authorization", "").lower().startswith(
+        "basic") else "Bearer"
+    response.headers["WWW-Authenticate"] = f'{scheme} realm="kestra-lite"'
     return response
 
 
@@ -119,24 +144,27 @@ def _basic_user(email: str, password: str) -> account_store.User | None:
 
 
 # -- login rate limit (Redis counters; fail open if Redis is down) -----------------------
-def _limit_keys(email: str) -> list[str]:
-    rt = runtime()
-    return [rt.key("login-failures", "ip", request.remote_addr or "?"),
-            rt.key("login-failures", "email", (email or "").strip().lower())]
+def _limits(email: str) -> list[tuple[str, int]]:
+    """(counter key, limit): failures from this address for this email, and from this
+    address in all (keyed by address, so nobody can lock a user out from elsewhere)."""
+    rt, address = runtime(), request.remote_addr or "?"
+    return [(rt.key("login-failures", address, (email or "").strip().lower()), LOGIN_ATTEMPTS),
+            (rt.key("login-failures", address), LOGIN_ATTEMPTS_PER_ADDRESS)]
 
 
 def _rate_limited(email: str) -> bool:
+    limits = _limits(email)
     try:
-        counts = runtime().redis.mget(_limit_keys(email))
+        counts = runtime().redis.mget([key for key, _ in limits])
     except RedisError:
         return False
-    return any(int(count or 0) >= LOGIN_ATTEMPTS for count in counts)
+    return any(int(count or 0) >= limit for count, (_, limit) in zip(counts, limits))
 
 
 def _count_failure(email: str) -> None:
     try:
         pipe = runtime().redis.pipeline()
-        for key in _limit_keys(email):
+        for key, _ in _limits(email):
             pipe.incr(key)
             pipe.expire(key, LOGIN_WINDOW, nx=True)
         pipe.execute()

@@ -51,7 +51,22 @@ def _error_page(message: str, status: int):
                 f"<p>{escape(message)}</p>")
 
 
+def _has_nul() -> bool:
+    values = [request.path, *request.args.values()]
+    if request.method not in ("GET", "HEAD") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values += list(request.form.values())
+    return any("\x00" in value for value in values)
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul():
+        """PostgreSQL cannot store a NUL character: refuse it at the door, with a message."""
+        if _has_nul():
+            return respond("The request contains a NUL character (\\x00); remove it.", 400)
+        return None
+
     @app.errorhandler(KestraLiteError)
     def domain_error(error: KestraLiteError):
         return respond(str(error), status_of(error), _body(error))

@@ -20,7 +20,7 @@ from flask import (Blueprint, Response, flash, make_response, render_template,
                    request, url_for)
 from markupsafe import Markup, escape
 
-from ..errors import IllegalTransition, InvalidInput, KestraLiteError, NotFound
+from ..errors import InvalidInput, KestraLiteError, NotFound
 from ..model.execution import Execution
 from ..model.filters import FilterError, add_criterion, parse_filters
 from ..model.flow import task_index
@@ -35,6 +35,7 @@ from ..store import logs as log_store
 from . import htmx, input_form
 from .gantt import format_duration, ordered, task_run_rows
 from .runtime import runtime
+from .query_args import int_arg
 
 bp = Blueprint("executions", __name__)
 
@@ -62,23 +63,14 @@ LABEL_TEXT = re.compile(r"^\s*([^=\s]+)\s*=\s*(.*?)\s*$")
 
 # -- the list ---------------------------------------------------------------------------------
 
-def _int_arg(name: str, default: int, *, low: int = 1, high: int | None = None) -> int:
-    try:
-        value = int(request.values.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    value = max(value, low)
-    return min(value, high) if high is not None else value
-
-
 def _list_state() -> dict:
     """The list's URL state (from the query string, or the bulk form's hidden fields)."""
-    size = _int_arg("size", DEFAULT_SIZE, high=max(PAGE_SIZES))
+    size = int_arg("size", DEFAULT_SIZE, high=max(PAGE_SIZES))
     sort = request.values.get("sort") or DEFAULT_SORT
     field, _, direction = sort.partition(":")
     if field not in SORTS or direction not in ("asc", "desc"):
         sort = DEFAULT_SORT
-    return {"q": (request.values.get("q") or "").strip(), "page": _int_arg("page", 1),
+    return {"q": (request.values.get("q") or "").strip(), "page": int_arg("page", 1),
             "size": size, "sort": sort}
 
 
@@ -221,7 +213,7 @@ def _level_arg() -> str | None:
 
 def _log_window(execution: Execution) -> LogWindow:
     level, task = _level_arg(), request.args.get("task") or None
-    before = _int_arg("before", 0, low=0) or None
+    before = int_arg("before", 0, low=0) or None
     lines, more = log_store.last_execution_logs(execution.tenant, execution.id,
                                                 min_level=level, task_run_id=task,
                                                 before_id=before, limit=LOG_LINES)
@@ -329,7 +321,7 @@ def _context(execution: Execution, tab: str) -> dict:
                    else None)
     total = len(execution.task_runs) if output_runs is None else len(output_runs)
     pages = max((total + TASK_RUNS_PER_PAGE - 1) // TASK_RUNS_PER_PAGE, 1)
-    trpage = min(_int_arg("trpage", 1), pages)
+    trpage = min(int_arg("trpage", 1), pages)
     context.update(trpage=trpage, trpages=pages, task_run_count=total)
     window = slice((trpage - 1) * TASK_RUNS_PER_PAGE, trpage * TASK_RUNS_PER_PAGE)
     if tab in ("gantt", "tasks"):
@@ -402,7 +394,7 @@ def log_tail(tenant: str, namespace: str, flow_id: str, execution_id: str):
     which stops asking once the execution is terminated. Nothing new: 204, keep polling."""
     execution = _load(tenant, namespace, flow_id, execution_id)
     terminated = execution.current.is_terminated   # read before the logs: none are missed
-    after = _int_arg("after", 0, low=0)
+    after = int_arg("after", 0, low=0)
     level, task = _level_arg(), request.args.get("task") or None
     lines = log_store.execution_logs(tenant, execution.id, min_level=level, task_run_id=task,
                                      after_id=after, limit=LOG_LINES)

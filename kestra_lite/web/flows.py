@@ -35,6 +35,7 @@ from . import htmx
 from .input_form import LABELS_FIELD, errors_by_input, form_fields, parse_form, parse_labels
 from .runtime import runtime
 from .topology import render_svg
+from .query_args import int_arg
 
 bp = Blueprint("flows", __name__)
 
@@ -56,15 +57,6 @@ tasks:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _int_arg(name: str, default: int, *, low: int = 1, high: int | None = None) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    value = max(value, low)
-    return min(value, high) if high is not None else value
-
-
 def execution_url(tenant: str, execution) -> str:
     try:
         return url_for("executions.detail", tenant=tenant, namespace=execution.namespace,
@@ -182,8 +174,8 @@ def _editor(source: str, *, tenant: str, namespace: str | None = None,
 
 # -- the list --------------------------------------------------------------------------------
 def _list_state() -> dict:
-    size = _int_arg("size", DEFAULT_SIZE, high=max(PAGE_SIZES))
-    return {"q": (request.args.get("q") or "").strip(), "page": _int_arg("page", 1),
+    size = int_arg("size", DEFAULT_SIZE, high=max(PAGE_SIZES))
+    return {"q": (request.args.get("q") or "").strip(), "page": int_arg("page", 1),
             "size": size}
 
 
@@ -347,10 +339,9 @@ def delete(tenant: str, namespace: str, flow_id: str):
 @bp.post("/flows/<namespace>/<flow_id>/restore")
 def restore(tenant: str, namespace: str, flow_id: str):
     _record_or_404(tenant, namespace, flow_id)
-    try:
-        revision = int(request.form.get("revision", ""))
-    except ValueError:
-        raise InvalidInput("Pick the revision to restore") from None
+    revision = int_arg("revision", 0)
+    if not revision:
+        raise InvalidInput("Pick the revision to restore")
     old = flow_store.get_flow(tenant, namespace, flow_id, revision, allow_deleted=True)
     if old is None:
         raise NotFound(f"Revision {revision} of {namespace}.{flow_id} not found")
@@ -372,12 +363,12 @@ def _revisions_context(tenant: str, record) -> dict:
     numbers = [r.revision for r in revisions]
     by_number = {r.revision: r for r in revisions}
     newest_first = list(reversed(revisions))
-    page = _int_arg("rpage", 1)
+    page = int_arg("rpage", 1)
     pages = max((len(newest_first) + REVISIONS_PER_PAGE - 1) // REVISIONS_PER_PAGE, 1)
     page = min(page, pages)
     shown = newest_first[(page - 1) * REVISIONS_PER_PAGE:page * REVISIONS_PER_PAGE]
-    left = _int_arg("left", 0, low=0)
-    right = _int_arg("right", 0, low=0)
+    left = int_arg("left", 0, low=0)
+    right = int_arg("right", 0, low=0)
     view = "split" if request.args.get("view") == "split" else "unified"
     diff = None
     if left and right:
@@ -386,7 +377,7 @@ def _revisions_context(tenant: str, record) -> dict:
             raise NotFound(f"Revision {missing} of {record.namespace}.{record.flow_id} "
                            "not found")
         diff = _diff(by_number[left].source, by_number[right].source, left, right, view)
-    shown_revision = _int_arg("revision", 0, low=0)
+    shown_revision = int_arg("revision", 0, low=0)
     source_of = by_number.get(shown_revision) if shown_revision else None
     return {"revisions": shown, "numbers": numbers, "rpage": page, "rpages": pages,
             "left": left or (numbers[-2] if len(numbers) > 1 else numbers[-1]),

@@ -14,18 +14,12 @@ from markupsafe import Markup, escape
 from ..model.filters import FilterError, add_criterion, parse_filters
 from ..store import logs as log_store
 from .dashboard import execution_url
+from .query_args import int_arg
 
 bp = Blueprint("logs", __name__)
 PAGE_SIZE = 100
 MESSAGE_LIMIT = 300       # escaped characters of a message shown in the list (100 lines
                           # stay well under 100 KB of HTML)
-
-
-def _int_arg(name: str, default: int, minimum: int = 1) -> int:
-    try:
-        return max(int(request.args.get(name, default)), minimum)
-    except (TypeError, ValueError):
-        return default
 
 
 def _newest_first(lines: list[dict]) -> list[dict]:
@@ -62,7 +56,7 @@ def helpers():
 def index(tenant: str):
     q = request.args.get("q", "").strip()
     tail = request.args.get("tail") == "1"
-    page = 1 if tail else _int_arg("page", 1)
+    page = 1 if tail else int_arg("page", 1)
     context = {"q": q, "tail": tail, "page": page, "filters": None, "filter_error": None,
                "lines": [], "total": 0, "capped": False, "pages": 1, "newest_id": 0}
     try:
@@ -82,7 +76,7 @@ def index(tenant: str):
 def tail(tenant: str):
     """The lines newer than `after_id` matching `q` and the next poller; 204 when none."""
     q = request.args.get("q", "").strip()
-    after_id = _int_arg("after_id", 0, minimum=0)
+    after_id = int_arg("after_id", 0, low=0)
     try:
         filters = parse_filters(q, "logs")
     except FilterError:

@@ -22,6 +22,7 @@ from ..services import namespaces as namespace_service
 from ..store import flows as flow_store
 from ..store import kv as kv_store
 from .runtime import runtime
+from .query_args import int_arg
 
 bp = Blueprint("namespaces", __name__)
 PAGE_SIZE = 100
@@ -68,10 +69,7 @@ def index(tenant: str):
 
 def _paged(items: list, name: str) -> dict:
     """{name: this page's items, "page", "pages"} (`?page=`, PAGE_SIZE a page)."""
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    page = int_arg("page", 1)
     pages = max((len(items) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(page, pages)
     return {name: items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], "page": page,

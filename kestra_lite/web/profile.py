@@ -6,11 +6,12 @@ hash only), so that answer is a page, not a redirect; every other form redirects
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from ..errors import InvalidInput
 from ..services import accounts
 from ..store import accounts as account_store
+from .auth import SessionUser
 from .htmx import is_htmx, redirect_or_location, render_block
 
 bp = Blueprint("profile", __name__)
@@ -43,6 +44,8 @@ def change_password(tenant: str):
         errors = {field: text} if sep and field in ("current", "new", "confirm") else {
             "form": error.message}
         return _page(status=422, password_errors=errors)
+    # the session id carries a stamp of the password: renew this session, others end
+    login_user(SessionUser(account_store.get_user(current_user.id)))
     flash("Password changed.", "success")
     return redirect_or_location(url_for("profile.index", tenant=tenant))
 

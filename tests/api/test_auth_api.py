@@ -10,7 +10,8 @@ def test_a_call_without_credentials_is_refused_with_401_and_a_json_message(app, 
     response = app.test_client().get("/api/v1/flows/search")
     assert response.status_code == 401
     assert response.get_json()["message"]
-    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    # no Basic challenge to a caller that did not try Basic: no browser password prompt
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_wrong_password_is_refused_with_401(app, alice):

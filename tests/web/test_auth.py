@@ -96,3 +96,44 @@ def test_session_cookies_are_http_only_and_same_site(app, alice):
 
 def test_a_malformed_tenant_is_not_found(client):
     assert client.get("/ui/Not a tenant!/dashboard").status_code == 404
+
+
+def test_only_named_endpoints_are_open_whatever_the_tenant_is_called(app, alice):
+    client = app.test_client()
+    assert client.get("/api/v1/configs").status_code == 200
+    for url in ("/api/v1/configs/flows/search", "/api/v1/configsx/flows/search",
+                "/api/v1/executions/webhook/x", "/api/v1/health/flows/search"):
+        assert client.get(url).status_code == 401, url
+    browser = Browser(app.test_client())
+    browser.get("/login")          # an anonymous session with a CSRF token opens nothing
+    response = browser.post("/api/v1/configs/flows", data="id: x\nnamespace: y\n",
+                            content_type="application/x-yaml")
+    assert response.status_code == 401
+
+
+def test_a_cross_site_post_with_saved_basic_credentials_needs_the_csrf_token(app, alice):
+    source = "id: hello\nnamespace: company.team\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+    client = app.test_client()
+    cross = client.post("/api/v1/main/flows", data=source, content_type="text/plain",
+                        headers={**basic(alice.email), "Origin": "https://evil.example",
+                                 "Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 400 and "CSRF" in cross.get_json()["message"]
+    direct = client.post("/api/v1/main/flows", data=source,
+                         content_type="application/x-yaml", headers=basic(alice.email))
+    assert direct.status_code == 200
+
+
+def test_failed_logins_from_elsewhere_do_not_lock_the_user_out(app, alice):
+    attacker = Browser(app.test_client())
+    attacker.get("/login")
+    for _ in range(10):
+        attacker.client.post("/login", data={"email": alice.email, "password": "nope",
+                                             "csrf_token": attacker.csrf},
+                             environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert login(app, alice.email) is not None     # from her own address
+
+
+def test_a_password_change_ends_the_other_sessions(app, alice):
+    other = login(app, alice.email)
+    accounts.change_password(alice.id, PASSWORD, "a brand new password")
+    assert other.get("/ui/main/dashboard").status_code == 302

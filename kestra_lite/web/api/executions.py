@@ -189,9 +189,13 @@ def kill_execution(tenant: str, execution_id: str):
 
 @bp.post("/executions/<execution_id>/pause")
 def pause_execution(tenant: str, execution_id: str):
+    """Kestra answers 200, and 422 for an execution that is not running."""
     _execution(tenant, execution_id)
-    service.pause(runtime(), tenant, execution_id)
-    return "", 204
+    try:
+        service.pause(runtime(), tenant, execution_id)
+    except IllegalTransition as error:
+        return respond({"message": str(error)}, 422)
+    return "", 200
 
 
 @bp.post("/executions/<execution_id>/resume")

@@ -12,6 +12,7 @@ from ...errors import Conflict, Forbidden, InvalidFlow, InvalidInput, NotFound
 from ...model.flow_parser import parse_flow, parse_flows
 from ...services import flows as flow_service
 from ...store import flows as flow_store
+from ...store.db import write_transaction
 from ..runtime import runtime
 from . import bp
 from .params import bad, bool_arg, int_arg, page_args
@@ -86,16 +87,20 @@ def update_namespace_flows(tenant: str, namespace: str):
             raise InvalidInput(f"Flow {flow.namespace}.{flow.id} is not in namespace "
                                f"{namespace}")
     kept = {flow.id for flow in flows}
+    if len(kept) != len(flows):
+        twice = sorted({flow.id for flow in flows if [f.id for f in flows].count(flow.id) > 1})
+        raise InvalidInput(f"Flow {namespace}.{twice[0]} is given more than once in the body")
     others = [record for record in flow_store.list_flows(tenant, namespace)
               if record.flow_id not in kept] if delete_others else []
     for flow_id in sorted(kept) + [record.flow_id for record in others]:
         _refuse_read_only(tenant, namespace, flow_id)
     saved = []
-    for _, text in _documents(source):
-        deployed = flow_service.deploy(runtime(), tenant, text, "<api>", from_user=True)
-        saved.append(_saved(tenant, deployed))
-    for record in others:
-        flow_service.delete(tenant, namespace, record.flow_id)
+    with write_transaction():      # all the flows change, or none
+        for _, text in _documents(source):
+            deployed = flow_service.deploy(runtime(), tenant, text, "<api>", from_user=True)
+            saved.append(_saved(tenant, deployed))
+        for record in others:
+            flow_service.delete(tenant, namespace, record.flow_id)
     return respond(saved)
 
 

@@ -3,11 +3,11 @@ names the parameter (never a traceback)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import abort, request
 
-from ...model.state import State
+from ...model.state import State, bounded_utc
 
 TRUE = ("true", "1", "yes", "on")
 FALSE = ("false", "0", "no", "off")
@@ -19,7 +19,7 @@ def bad(message: str):
 
 
 def int_arg(name: str, default: int | None = None, *, minimum: int = 1,
-            maximum: int | None = None) -> int | None:
+            maximum: int | None = 2**31 - 1) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -61,10 +61,11 @@ def datetime_arg(name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        bad(f"Invalid query parameter `{name}`: `{raw}` is not an ISO-8601 date-time "
-            "(e.g. 2025-01-31T10:00:00Z)")
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return bounded_utc(value)
+    except ValueError as error:
+        reason = str(error) if "out of range" in str(error) else (
+            "not an ISO-8601 date-time (e.g. 2025-01-31T10:00:00Z)")
+        bad(f"Invalid query parameter `{name}`: `{raw}` is {reason}")
 
 
 def label_args(name: str = "labels") -> list[dict]:
@@ -107,7 +108,12 @@ def label_list_body(value, what: str = "labels") -> list[dict]:
     return labels
 
 
+MAX_BULK_IDS = 1000
+
+
 def id_list_body(value, what: str = "body") -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         bad(f"Invalid {what}: expected a JSON list of execution ids")
+    if len(value) > MAX_BULK_IDS:
+        bad(f"Invalid {what}: {len(value)} ids, at most {MAX_BULK_IDS} per call")
     return value

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..news import all_news
@@ -111,5 +111,14 @@ def news(tenant: str):
     seen_date = seen.date() if seen else None
     items = [(item, render(item.body), seen_date is None or item.date > seen_date)
              for item in all_news()]
+    return _respond("sidebar/news.html", items=items)
+
+
+@bp.post("/sidebar/news/seen")
+def news_seen(tenant: str):
+    """The News panel, once shown, marks the items read (a POST: a GET never changes state);
+    answers the emptied unread badge (htmx swaps it out of band)."""
     accounts.mark_news_seen(current_user.id)
-    return _respond("sidebar/news.html", items=items, news_unread=0)
+    if not is_htmx():
+        return redirect(url_for("sidebar.news", tenant=tenant), code=303)
+    return '<span id="news-badge" class="badge" hidden hx-swap-oob="true"></span>'

@@ -40,8 +40,12 @@ def test_the_news_badge_counts_unread_items_and_goes_to_zero_once_news_is_opened
     assert response.status_code == 200 and "<html" not in html
     assert all(item.title.replace("'", "&#39;") in html for item in all_news())
     assert 'hx-on::load="document.getElementById(\'sidebar\').hidden=false"' in html
-    assert '<span id="news-badge" class="badge" hidden hx-swap-oob="true"></span>' in html
+    assert 'hx-post="/ui/main/sidebar/news/seen" hx-trigger="load"' in html
     assert html.count('class="news-item unread"') == len(all_news())
+    # showing the panel changes nothing; its load-triggered POST marks the items read
+    assert _badge(browser.get(PAGE).get_data(as_text=True))[0] is True
+    seen = browser.post("/ui/main/sidebar/news/seen", htmx=True).get_data(as_text=True)
+    assert seen == '<span id="news-badge" class="badge" hidden hx-swap-oob="true"></span>'
 
     assert _badge(browser.get(PAGE).get_data(as_text=True)) == (False, "")
     html = browser.get("/ui/main/sidebar/news", headers={"HX-Request": "true"}).get_data(
@@ -49,12 +53,11 @@ def test_the_news_badge_counts_unread_items_and_goes_to_zero_once_news_is_opened
     assert 'class="news-item unread"' not in html
 
 
-def test_news_is_a_full_page_without_htmx_and_marks_items_read(client):
+def test_news_is_a_full_page_without_htmx_with_a_mark_read_form(client):
     response = client.get("/ui/main/sidebar/news")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
-    assert _badge(html) == (False, "")
-    assert "sidebar-close" not in html
+    assert "Mark all as read" in html and "sidebar-close" not in html
 
 
 def test_the_docs_render_a_page_as_sanitized_html_inside_the_sidebar(client):
@@ -122,3 +125,10 @@ def test_markdown_rewrites_docs_links_and_prefixes_anchors():
     assert '<a href="/docs/flows#doc-labels" hx-boost="true"' in html
     assert '<a href="#doc-labels"' in html
     assert '<a href="../x.md"' in html and html.count("hx-boost") == 1
+
+
+def test_marking_news_read_without_htmx_redirects_to_the_news_page(client):
+    client.get("/ui/main/sidebar/news")
+    response = client.post("/ui/main/sidebar/news/seen")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/ui/main/sidebar/news")

@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 
 from ..model.filters import Criterion, FilterError, add_criterion, parse_filters
 from ..model.state import utcnow
-from ..store import executions as execution_store
+from ..store import execution_search
 from . import charts
 
 bp = Blueprint("dashboard", __name__)
@@ -68,7 +68,7 @@ def index(tenant: str):
         context["default_range"] = True
         scope_query = add_criterion(q, "since", DEFAULT_SINCE)
         effective = parse_filters(scope_query, "dashboard", now=now)
-    rows = execution_store.histogram(tenant, effective, buckets=BUCKETS, now=now)
+    rows = execution_search.histogram(tenant, effective, buckets=BUCKETS, now=now)
     totals = Counter()
     for _bucket, state, count in rows:
         totals[str(state)] += int(count)
@@ -99,4 +99,4 @@ def _recent_failures(tenant: str, filters) -> list:
     failed = dataclasses.replace(filters, states=["FAILED"],
                                  criteria=[c for c in filters.criteria if c.key != "state"]
                                  + [Criterion("state", "FAILED")])
-    return execution_store.search(tenant, failed, page=1, size=RECENT_FAILURES).results
+    return execution_search.search(tenant, failed, page=1, size=RECENT_FAILURES).results

@@ -32,6 +32,7 @@ from ..services import executions as service
 from ..storage.internal import SCHEME, check_scope, readable_scopes
 from ..store import executions as execution_store
 from ..store import logs as log_store
+from ..store import execution_search
 from . import htmx, input_form
 from .gantt import format_duration, ordered, task_run_rows
 from .runtime import runtime
@@ -102,7 +103,7 @@ def index(tenant: str):
     except FilterError as error:
         filter_error = error.message
     if filters is not None:
-        found = execution_store.search(tenant, filters, page=state["page"], size=state["size"],
+        found = execution_search.search(tenant, filters, page=state["page"], size=state["size"],
                                        sort=state["sort"])
     now = utcnow()
     show_system = bool(filters and filters.names_system_label())
@@ -300,7 +301,7 @@ def _correlated(execution: Execution) -> tuple[str | None, list[Execution], bool
         filters = parse_filters(query, "executions")
     except FilterError:
         return correlation, [], False, None
-    found = execution_store.search(execution.tenant, filters, page=1, size=CORRELATION_LIMIT)
+    found = execution_search.search(execution.tenant, filters, page=1, size=CORRELATION_LIMIT)
     url = url_for("executions.index", tenant=execution.tenant, q=query)
     return correlation, found.results, found.total > len(found.results), url
 

@@ -10,6 +10,7 @@ from kestra_lite.model.execution import Execution, new_id
 from kestra_lite.model.filters import parse_filters
 from kestra_lite.model.state import State, StateInfo
 from kestra_lite.store import db as store_db
+from kestra_lite.store import execution_search
 from kestra_lite.store import executions as store
 from kestra_lite.store import flows as flow_store
 from kestra_lite.store import logs as log_store
@@ -33,7 +34,7 @@ def execution(namespace="company", flow_id="hello", state=State.SUCCESS, hours_a
 
 
 def found(query, **kwargs):
-    return store.search("main", parse_filters(query, "executions", now=NOW), **kwargs)
+    return execution_search.search("main", parse_filters(query, "executions", now=NOW), **kwargs)
 
 
 def ids(query, **kwargs):
@@ -222,18 +223,18 @@ def test_label_filters_fall_back_to_the_labels_table_when_label_text_is_too_long
 
 
 def test_the_histogram_counts_per_bucket_and_state(spread):
-    rows = store.histogram("main", parse_filters("since:6h", "executions", now=NOW),
+    rows = execution_search.histogram("main", parse_filters("since:6h", "executions", now=NOW),
                            buckets=3, now=NOW)
     assert rows == [
         (NOW - timedelta(hours=6), "SUCCESS", 1),
         (NOW - timedelta(hours=4), "FAILED", 1), (NOW - timedelta(hours=4), "RUNNING", 1),
         (NOW - timedelta(hours=2), "FAILED", 1), (NOW - timedelta(hours=2), "SUCCESS", 1),
     ]
-    everything = store.histogram("main", parse_filters("", "executions", now=NOW),
+    everything = execution_search.histogram("main", parse_filters("", "executions", now=NOW),
                                  buckets=10, now=NOW)
     assert sum(count for _, _, count in everything) == 9
     assert everything[0][0] == NOW - timedelta(hours=240)
-    failed = store.histogram("main", parse_filters("state:FAILED", "executions", now=NOW),
+    failed = execution_search.histogram("main", parse_filters("state:FAILED", "executions", now=NOW),
                              buckets=2, now=NOW)
     assert sum(count for _, _, count in failed) == 2
 

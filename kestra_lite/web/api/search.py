@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import request
 
 from ...model.filters import FilterError, filters_from_api
-from ...store import executions as execution_store
 from ...store import flows as flow_store
 from ...store import logs as log_store
+from ...store import execution_search
 from .params import bad
 
 BULK_LIMIT = 10_000        # executions one /by-query action may touch
@@ -38,7 +38,7 @@ def sort_arg(default: str, fields: tuple[str, ...] = EXECUTION_SORTS) -> str:
 
 
 def execution_page(tenant: str, filters, page: int, size: int, sort: str):
-    return execution_store.search(tenant, filters, page=page, size=size, sort=sort)
+    return execution_search.search(tenant, filters, page=page, size=size, sort=sort)
 
 
 def flow_page(tenant: str, filters, page: int, size: int, *, source_text: bool = False):

@@ -41,3 +41,31 @@ def test_free_text_wildcards_are_plain_characters(api):
     assert api.get("/api/v1/flows/search?q=hel").get_json()["total"] == 1
     assert api.get("/api/v1/flows/search?q=%25").get_json()["total"] == 0
     assert api.get("/api/v1/flows/search?q=h_llo").get_json()["total"] == 0
+
+
+def test_the_largest_executions_page_stays_under_100_kb(client):
+    """100 rows (the largest page size) with long namespaces, flow ids and labels."""
+    from tests.store.test_search import execution
+    for index in range(120):
+        execution(namespace=f"company.team.department.{index % 7}",
+                  flow_id=f"a_rather_long_flow_identifier_{index}",
+                  labels={"env": "production", "team": "data-platform",
+                          "owner": f"someone-{index}@example.com"}, hours_ago=index)
+    response = client.get("/ui/main/executions?size=100")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("a_rather_long_flow_identifier_") >= 100
+    assert len(response.data) < 100_000, len(response.data)
+
+
+def test_the_largest_flows_page_stays_under_100_kb(client, runtime):
+    from kestra_lite.services import flows as flow_service
+    for index in range(100):
+        flow_service.deploy(runtime, "main", (
+            f"id: a_rather_long_flow_identifier_{index}\n"
+            f"namespace: company.team.department.{index % 7}\n"
+            "labels:\n  env: production\n  team: data-platform\n"
+            "tasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"))
+    response = client.get("/ui/main/flows?size=100")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("a_rather_long_flow_identifier_") >= 100
+    assert len(response.data) < 100_000, len(response.data)

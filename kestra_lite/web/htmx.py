@@ -4,16 +4,12 @@ htmx 2 sends `HX-Request: true`, `HX-Target` (the target element's id), `HX-Trig
 (the triggering element's id) and `HX-Current-URL`."""
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block  # noqa: F401 - re-exported for views
 
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def target() -> str | None:
-    return request.headers.get("HX-Target")
 
 
 def flash(message: str, kind: str = "info") -> Response:
@@ -35,5 +31,4 @@ def redirect_or_location(url: str):
     """htmx request: HX-Location; plain form post: 303 redirect."""
     if is_htmx():
         return location(url)
-    from flask import redirect
     return redirect(url, code=303)

@@ -49,7 +49,6 @@ overhead, RQ floor, throughput 1w, throughput 2w. Exit status 1 when a database'
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -64,6 +63,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
 
 from redis import Redis  # noqa: E402
 from rq import Queue, Worker  # noqa: E402
@@ -76,6 +76,7 @@ from kestra_lite.services import flows as flow_service  # noqa: E402
 from kestra_lite.services import runtime as runtimes  # noqa: E402
 from kestra_lite.store import executions as store  # noqa: E402
 from kestra_lite.store import logs as log_store  # noqa: E402
+from report import emit, percentile  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -125,17 +126,6 @@ def shell_flow(flow_id: str, count: int) -> str:
 
 
 # -- helpers ----------------------------------------------------------------------------
-def emit(metric: str, db: str, value: float, unit: str, **extra) -> None:
-    line = {"metric": metric, "db": db, "value": round(value, 2), "unit": unit}
-    line.update(extra)
-    print(json.dumps(line), flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * fraction) - 1)]
-
-
 def reset_postgres() -> None:
     import psycopg2
     connection = psycopg2.connect(POSTGRES_ADMIN)

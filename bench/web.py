@@ -57,23 +57,13 @@ sys.path.insert(0, str(BENCH))
 import requests  # noqa: E402
 
 import web_seed  # noqa: E402
+from report import emit, percentile  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/kestra_lite_bench"
 EMAIL, PASSWORD = "bench@example.com", "bench-password-123"
 CLIENTS = 4
-
-
-def emit(metric: str, db: str, value: float, unit: str, **extra) -> None:
-    line = {"metric": metric, "db": db, "value": round(value, 2), "unit": unit}
-    line.update(extra)
-    print(json.dumps(line), flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(len(ordered) * fraction)) - 1))]
 
 
 def queries(seeded: web_seed.Seeded) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from functools import lru_cache
 from datetime import datetime
 
 import peewee
@@ -20,8 +21,13 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD = 8
 ANNOUNCEMENT_TYPES = ("INFO", "WARNING", "ERROR")
 TOKEN_PREFIX = "kl_"
-# A hash to compare against when the email is unknown, so both cases take as long.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to check when the email is unknown, so both cases take as long (made on first
+    use, not at import: scrypt is slow on purpose)."""
+    return generate_password_hash("not a password", method="scrypt")
 
 
 def hash_password(password: str) -> str:
@@ -64,7 +70,7 @@ def needs_setup() -> bool:
 def authenticate(email: str, password: str) -> store.User | None:
     user = store.find_user((email or "").strip().lower())
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     return user if check_password_hash(user.password_hash, password or "") else None
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import quote
 
 from flask import Blueprint, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from .. import blueprints as catalog
 from ..errors import InvalidFlow, NotFound
@@ -30,10 +28,7 @@ class Node:
 
 def use_url(tenant: str, blueprint_id: str) -> str:
     """The flow editor started on the blueprint (the flows area's `new` endpoint)."""
-    try:
-        return url_for("flows.new", tenant=tenant, blueprint=blueprint_id)
-    except BuildError:
-        return f"/ui/{quote(tenant, safe='')}/flows/new?blueprint={quote(blueprint_id)}"
+    return url_for("flows.new", tenant=tenant, blueprint=blueprint_id)
 
 
 @bp.context_processor

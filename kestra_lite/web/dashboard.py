@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from urllib.parse import quote
 
 from flask import Blueprint, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from ..model.filters import Criterion, FilterError, add_criterion, parse_filters
 from ..model.state import utcnow
 from ..store import execution_search
 from . import charts
+from .executions import execution_url
 
 bp = Blueprint("dashboard", __name__)
 DEFAULT_SINCE = "7d"
@@ -22,21 +21,8 @@ BUCKETS = 30
 RECENT_FAILURES = 10
 
 
-def execution_url(tenant: str, namespace: str, flow_id: str, execution_id: str) -> str:
-    """The execution's page (the executions area's `detail` endpoint, or its path)."""
-    try:
-        return url_for("executions.detail", tenant=tenant, namespace=namespace,
-                       flow_id=flow_id, execution_id=execution_id)
-    except BuildError:
-        return "/ui/{}/executions/{}/{}/{}".format(*(quote(part, safe="") for part in
-                                                     (tenant, namespace, flow_id, execution_id)))
-
-
 def executions_url(tenant: str, query: str) -> str:
-    try:
-        return url_for("executions.index", tenant=tenant, q=query or None)
-    except BuildError:
-        return f"/ui/{quote(tenant, safe='')}/executions?q={quote(query)}"
+    return url_for("executions.index", tenant=tenant, q=query or None)
 
 
 def only_state(filters, state: str) -> str:

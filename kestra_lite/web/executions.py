@@ -35,8 +35,8 @@ from ..store import logs as log_store
 from ..store import execution_search
 from . import htmx, input_form
 from .gantt import format_duration, ordered, task_run_rows
-from .runtime import runtime
 from .query_args import int_arg
+from .runtime import runtime
 
 bp = Blueprint("executions", __name__)
 
@@ -189,6 +189,12 @@ def _load(tenant: str, namespace: str, flow_id: str, execution_id: str) -> Execu
     if execution.namespace != namespace or execution.flow_id != flow_id:
         raise NotFound(f"execution {execution_id} not found")
     return execution
+
+
+def execution_url(tenant: str, namespace: str, flow_id: str, execution_id: str) -> str:
+    """An execution's page (other areas link to it)."""
+    return url_for("executions.detail", tenant=tenant, namespace=namespace, flow_id=flow_id,
+                   execution_id=execution_id)
 
 
 def _detail_url(execution: Execution, **params) -> str:
@@ -452,25 +458,23 @@ def _act(execution: Execution, call, success: str, *, tab: str | None = None):
 ROUTE = "/executions/<namespace>/<flow_id>/<execution_id>"
 
 
-@bp.post(ROUTE + "/kill")
-def kill(tenant, namespace, flow_id, execution_id):
-    execution = _load(tenant, namespace, flow_id, execution_id)
-    return _act(execution, lambda: service.kill(runtime(), tenant, execution_id),
-                "Kill requested")
+# actions that take nothing but the execution: endpoint -> (service call, flash message)
+PLAIN_ACTIONS = {"kill": (service.kill, "Kill requested"),
+                 "pause": (service.pause, "Execution paused"),
+                 "restart": (service.restart, "Execution restarted")}
 
 
-@bp.post(ROUTE + "/pause")
-def pause(tenant, namespace, flow_id, execution_id):
-    execution = _load(tenant, namespace, flow_id, execution_id)
-    return _act(execution, lambda: service.pause(runtime(), tenant, execution_id),
-                "Execution paused")
+def _plain_action(name: str):
+    call, message = PLAIN_ACTIONS[name]
+
+    def view(tenant, namespace, flow_id, execution_id):
+        execution = _load(tenant, namespace, flow_id, execution_id)
+        return _act(execution, lambda: call(runtime(), tenant, execution_id), message)
+    return view
 
 
-@bp.post(ROUTE + "/restart")
-def restart(tenant, namespace, flow_id, execution_id):
-    execution = _load(tenant, namespace, flow_id, execution_id)
-    return _act(execution, lambda: service.restart(runtime(), tenant, execution_id),
-                "Execution restarted")
+for _name in PLAIN_ACTIONS:
+    bp.add_url_rule(f"{ROUTE}/{_name}", _name, _plain_action(_name), methods=["POST"])
 
 
 @bp.post(ROUTE + "/replay")

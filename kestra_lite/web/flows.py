@@ -18,10 +18,8 @@ change (Forbidden), whatever the form says.
 from __future__ import annotations
 
 import difflib
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, flash, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from ..errors import Conflict, InvalidFlow, InvalidInput, NotFound, Problem
 from ..model.flow import Flow
@@ -32,10 +30,11 @@ from ..services import flows as flow_service
 from ..store import executions as execution_store
 from ..store import flows as flow_store
 from . import htmx
+from .executions import execution_url
 from .input_form import LABELS_FIELD, errors_by_input, form_fields, parse_form, parse_labels
+from .query_args import int_arg
 from .runtime import runtime
 from .topology import render_svg
-from .query_args import int_arg
 
 bp = Blueprint("flows", __name__)
 
@@ -57,22 +56,14 @@ tasks:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def execution_url(tenant: str, execution) -> str:
-    try:
-        return url_for("executions.detail", tenant=tenant, namespace=execution.namespace,
-                       flow_id=execution.flow_id, execution_id=execution.id)
-    except BuildError:
-        return (f"/ui/{tenant}/executions/{execution.namespace}/{execution.flow_id}/"
-                f"{execution.id}")
+def _execution_key(execution) -> tuple[str, str, str]:
+    return execution.namespace, execution.flow_id, execution.id
 
 
 def executions_list_url(tenant: str, namespace: str, flow_id: str) -> str:
     from ..model.filters import add_criterion
     query = add_criterion(add_criterion("", "namespace", namespace), "flow", flow_id)
-    try:
-        return url_for("executions.index", tenant=tenant, q=query)
-    except BuildError:
-        return f"/ui/{tenant}/executions?" + urlencode({"q": query})
+    return url_for("executions.index", tenant=tenant, q=query)
 
 
 def _visible_labels(labels, show_system: bool = False) -> list[dict]:
@@ -219,7 +210,7 @@ def index(tenant: str):
     for row in rows:
         execution = last.get((row["flow"].namespace, row["flow"].flow_id))
         row["last"] = execution
-        row["last_url"] = execution_url(tenant, execution) if execution else None
+        row["last_url"] = execution_url(tenant, *_execution_key(execution)) if execution else None
     total = found.total if found else 0
     pages = max((total + state["size"] - 1) // state["size"], 1)
     return render_template(
@@ -466,7 +457,7 @@ def _detail_context(tenant: str, record, tab: str) -> dict:
         "labels": _visible_labels(record.labels),
         "flow_url": lambda **args: _flow_url(tenant, record.namespace, record.flow_id,
                                              **args),
-        "execution_url": lambda execution: execution_url(tenant, execution),
+        "execution_url": lambda execution: execution_url(tenant, *_execution_key(execution)),
         "executions_list_url": executions_list_url(tenant, record.namespace, record.flow_id),
         "list_filter_url": lambda key, value: _list_filter_url(tenant, key, value),
         "now": utcnow(),
@@ -531,7 +522,7 @@ def execute(tenant: str, namespace: str, flow_id: str):
     except Conflict as error:
         return _execute_again(tenant, record, flow, {"": str(error)}, status=409)
     flash(f"Execution {execution.id} created.", "success")
-    return htmx.redirect_or_location(execution_url(tenant, execution))
+    return htmx.redirect_or_location(execution_url(tenant, *_execution_key(execution)))
 
 
 def _execute_again(tenant: str, record, flow: Flow, errors: dict, status: int = 422):

@@ -2,6 +2,8 @@
 (minus those dismissed this session), the News unread badge."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import Flask, g, request, session
 from flask_login import current_user
 
@@ -40,16 +42,41 @@ def _news_unread() -> int:
     return unread_count(seen.date() if seen else None)
 
 
+class Lazy:
+    """A value loaded the first time a template uses it: every render gets the layout's
+    context, but fragments polled every second (logs, live execution) never show the
+    layout and so never pay for its queries."""
+
+    def __init__(self, load):
+        self._load = load
+
+    @cached_property
+    def value(self):
+        return self._load()
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __str__(self):
+        return str(self.value)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def layout_context():
         if not current_user.is_authenticated or request.path.startswith("/api/"):
             return {"navigation": NAVIGATION}
-        tenant = g.get("tenant", "main")
+        tenant, user_id = g.get("tenant", "main"), current_user.id
         return {
             "navigation": NAVIGATION,
-            "bookmarks": account_store.user_bookmarks(current_user.id, tenant),
-            "announcements": _announcements(),
-            "news_unread": _news_unread(),
+            "bookmarks": Lazy(lambda: account_store.user_bookmarks(user_id, tenant)),
+            "announcements": Lazy(_announcements),
+            "news_unread": Lazy(_news_unread),
             "docs_page": docs_page(),
         }

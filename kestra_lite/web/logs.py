@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from ..model.filters import FilterError, add_criterion, parse_filters
 from ..store import logs as log_store
-from .dashboard import execution_url
+from .executions import execution_url
 from .query_args import int_arg
 
 bp = Blueprint("logs", __name__)

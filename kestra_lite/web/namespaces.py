@@ -9,10 +9,8 @@ message beside it and nothing stored; success redirects back to the KV tab (303)
 """
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..model.filters import add_criterion
@@ -21,8 +19,8 @@ from ..services import kv as kv_service
 from ..services import namespaces as namespace_service
 from ..store import flows as flow_store
 from ..store import kv as kv_store
-from .runtime import runtime
 from .query_args import int_arg
+from .runtime import runtime
 
 bp = Blueprint("namespaces", __name__)
 PAGE_SIZE = 100
@@ -37,19 +35,12 @@ def _checked(namespace: str) -> str:
 
 
 def flow_url(tenant: str, namespace: str, flow_id: str) -> str:
-    try:
-        return url_for("flows.detail", tenant=tenant, namespace=namespace, flow_id=flow_id)
-    except BuildError:
-        return "/ui/{}/flows/{}/{}".format(*(quote(p, safe="") for p in
-                                             (tenant, namespace, flow_id)))
+    return url_for("flows.detail", tenant=tenant, namespace=namespace, flow_id=flow_id)
 
 
 def area_url(endpoint: str, tenant: str, query: str) -> str:
-    """The executions or logs list filtered by `query` (its endpoint, or its path)."""
-    try:
-        return url_for(endpoint, tenant=tenant, q=query)
-    except BuildError:
-        return f"/ui/{quote(tenant, safe='')}/{endpoint.split('.')[0]}?q={quote(query)}"
+    """The executions or logs list filtered by `query`."""
+    return url_for(endpoint, tenant=tenant, q=query)
 
 
 @bp.context_processor

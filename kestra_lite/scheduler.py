@@ -1,8 +1,9 @@
 """`kestra-lite scheduler`: one loop around `tick(now)`.
 
 The tick wakes executions whose `wake_at` date has come (Pause delays and timeouts, retry
-dates, scheduled dates, SLA deadlines); every heartbeat period the watchdog recovers work
-that a dead worker or a flushed Redis lost. A Redis lock with a short TTL makes a second
+dates, scheduled dates, SLA MAX_DURATION deadlines), fires the schedule triggers that are
+due, and evaluates Flow trigger events left behind; every heartbeat period the watchdog
+recovers work that a dead worker or a flushed Redis lost. A Redis lock with a short TTL makes a second
 scheduler a hot standby. A turn that fails (Redis or the database unreachable) is logged
 and the loop goes on.
 """
@@ -19,11 +20,16 @@ from redis import RedisError
 
 from kestra_lite import jobs
 from kestra_lite.config import Settings
+from kestra_lite.errors import NotFound
 from kestra_lite.model.state import utcnow
+from kestra_lite.services import executions as execution_service
+from kestra_lite.services import flow_triggers, schedules
 from kestra_lite.services import runtime as runtimes
+from kestra_lite.services import triggers as trigger_service
 from kestra_lite.services.watchdog import watch as watchdog  # noqa: F401 (the loop's)
 from kestra_lite.store import db
 from kestra_lite.store import executions as execution_store
+from kestra_lite.store import triggers as trigger_store
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.1
@@ -31,14 +37,45 @@ LOCK_TTL_MS = 5000
 
 
 def tick(runtime: runtimes.Runtime, now: datetime) -> int:
-    """Enqueue an `advance` for every execution due at `now`; returns how many."""
+    """One scheduler turn at `now`: wake the executions that are due, fire the schedules
+    that are due, evaluate the trigger events a dead process left behind, drop expired
+    precondition windows. Returns the executions woken or created."""
+    count = wake_executions(runtime, now)
+    count += schedules.fire_due(runtime, now)
+    flow_triggers.sweep(runtime, now)
+    trigger_store.delete_expired_windows(now)
+    return count
+
+
+def wake_executions(runtime: runtimes.Runtime, now: datetime) -> int:
+    """Advance every execution due at `now` (pause delays and timeouts, retry dates, SLA
+    deadlines); returns how many.
+
+    The scheduler runs these executor passes itself rather than queueing them: a pass is a
+    short database transaction, and an SLA deadline must not wait in the queue behind long
+    tasks that keep every worker busy."""
     due = execution_store.due_executions(now, limit=500)
     for tenant, execution_id in due:
         key = runtime.key("woken", execution_id)
-        # one enqueue per due date: the advance moves wake_at forward (or clears it)
+        # at most one pass per second per execution: the pass moves wake_at forward or
+        # clears it, so a second one is rarely needed
         if runtime.redis.set(key, 1, nx=True, px=1000):
-            jobs.enqueue_advance(runtime, tenant, execution_id)
+            _advance(runtime, tenant, execution_id, now)
     return len(due)
+
+
+def _advance(runtime: runtimes.Runtime, tenant: str, execution_id: str,
+             now: datetime) -> None:
+    try:
+        execution_service.advance(runtime, tenant, execution_id, now)
+    except NotFound:
+        pass                                   # deleted meanwhile
+    except (RedisError, peewee.OperationalError, peewee.InterfaceError):
+        raise                                  # the loop logs it and tries again
+    except Exception:   # noqa: BLE001 - one broken execution must not stop the scheduler
+        log.exception("advance failed in the scheduler: execution=%s (queued instead)",
+                      execution_id)
+        jobs.enqueue_advance(runtime, tenant, execution_id)
 
 
 def run_scheduler(settings: Settings) -> None:
@@ -68,6 +105,7 @@ def _turn(runtime: runtimes.Runtime, me: str, state: dict) -> None:
         if not state["leader"]:
             log.info("scheduler %s is the leader", me)
             state["leader"] = True
+            log.info("triggers of %d flows in step", trigger_service.sync_all(runtime))
         now = utcnow()
         tick(runtime, now)
         if time.monotonic() - state["last_watchdog"] > runtime.settings.heartbeat_seconds:

@@ -50,7 +50,14 @@ DAG_TYPE = "io.kestra.plugin.core.flow.Dag"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTORS = yaml.SafeLoader.yaml_constructors
 _STR = "tag:yaml.org,2002:str"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _KEEP_AS_STRING = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+
+
+def _is_sexagesimal(node) -> bool:
+    """YAML 1.1 reads `16:00:00` as the number 57600; Kestra's YAML 1.2 reader (and every
+    time field: TimeBetween, timeWindow deadlines) sees the text."""
+    return node.tag in (_INT, _FLOAT) and ":" in node.value
 
 
 def _is_expression(value) -> bool:
@@ -87,7 +94,7 @@ class _Source:
         self.vmarks[path] = self._mark(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             tag = node.tag
-            if tag == _STR or tag in _KEEP_AS_STRING:
+            if tag == _STR or tag in _KEEP_AS_STRING or _is_sexagesimal(node):
                 return node.value
             constructor = _CONSTRUCTORS.get(tag)
             if constructor is None:

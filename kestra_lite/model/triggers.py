@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Callable
 
 from ..errors import InvalidFlow, Problem
+from .cron import Cron, CronError
 from .durations import parse_duration
 from .inputs import format_path
 from .state import State
@@ -195,19 +196,10 @@ def validate_cron(cron, with_seconds: bool = False) -> str | None:
             return None
         return (f"Invalid cron expression `{cron}`: unknown nickname (expected one of "
                 + ", ".join(CRON_NICKNAMES) + ")")
-    fields = text.split()
-    expected = 6 if with_seconds else 5
-    if len(fields) != expected:
-        return (f"Invalid cron expression `{cron}`: expected {expected} fields"
-                + (" (seconds first, `withSeconds: true`)" if with_seconds else
-                   " (use `withSeconds: true` for 6 fields)") + f", got {len(fields)}")
     try:
-        from croniter import croniter
-    except ImportError:  # pragma: no cover
-        return None
-    candidate = " ".join(fields[1:] + fields[:1]) if with_seconds else text
-    if not croniter.is_valid(candidate):
-        return f"Invalid cron expression `{cron}`"
+        Cron.parse(text, with_seconds=with_seconds)
+    except CronError as exc:
+        return str(exc)
     return None
 
 

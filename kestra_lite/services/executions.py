@@ -8,6 +8,7 @@ out only after a successful save.
 from __future__ import annotations
 
 import copy
+import logging
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Callable
@@ -20,6 +21,7 @@ from kestra_lite.model.execution import Execution, label_list, log_record, new_i
 from kestra_lite.model.flow import Flow, task_index
 from kestra_lite.model.inputs import parse_input_specs, resolve_inputs
 from kestra_lite.model.state import State, utcnow
+from kestra_lite.services import flow_triggers
 from kestra_lite.services.creation import build_execution, store_input_file
 from kestra_lite.services.runtime import EngineEnv, Runtime
 from kestra_lite.storage.internal import execution_prefix
@@ -28,6 +30,7 @@ from kestra_lite.store import executions as store
 from kestra_lite.store import logs as log_store
 
 MAX_CONFLICTS = 50
+log = logging.getLogger(__name__)
 
 
 # -- creation --------------------------------------------------------------------------------
@@ -53,12 +56,13 @@ def create_execution(runtime: Runtime, flow: Flow, *, inputs: dict | None = None
 def _update(runtime: Runtime, tenant: str, execution_id: str,
             mutate: Callable[[Flow, Execution, datetime], bool] | None = None,
             loaded: Execution | None = None, keep: list | None = None,
-            logs: list[dict] | None = None) -> Decision | None:
+            logs: list[dict] | None = None, at: datetime | None = None) -> Decision | None:
     """Load, mutate (return None to give up), step, save with CAS; apply effects.
 
     `loaded`: an unmodified copy the caller already read, used for the first try (the CAS
     tells whether it is still current). `keep`: see `_after_save`. `logs`: task log lines
-    written in the same transaction as the change (or alone when nothing changes)."""
+    written in the same transaction as the change (or alone when nothing changes). `at`:
+    the time of the pass (default: the clock; the scheduler's tick passes its own)."""
     env = EngineEnv(runtime)
     for _ in range(MAX_CONFLICTS):
         execution = loaded or store.load_execution(tenant, execution_id)
@@ -69,7 +73,7 @@ def _update(runtime: Runtime, tenant: str, execution_id: str,
             _append_logs(tenant, logs)
             return _fail_without_flow(runtime, execution)
         with _concurrency_slot(runtime, flow, execution):
-            now = utcnow()
+            now = at or utcnow()
             mutated = mutate(flow, execution, now) if mutate else False
             if mutated is None:
                 _append_logs(tenant, logs)
@@ -106,12 +110,16 @@ def _wake_at_moved(execution: Execution, decision: Decision) -> bool:
 
 def _save(runtime: Runtime, execution: Execution, decision: Decision,
           logs: list[dict] | None = None) -> bool:
+    """Write the execution (compare-and-set), its new children and log lines, and the
+    state change event Flow triggers listen to, in one transaction."""
+    before = store.stored_state(execution)
     with db.write_transaction():
         if not store.save_execution(execution.tenant, execution, wake_at=decision.wake_at):
             return False
         for child in decision.executions:
             store.insert_execution(child.tenant, child)
         log_store.append_logs(execution.tenant, (logs or []) + decision.logs)
+        decision.trigger_event = flow_triggers.note_state_change(execution, before, utcnow())
     return True
 
 
@@ -141,6 +149,17 @@ def _after_save(runtime: Runtime, execution: Execution, decision: Decision,
             pass
     if decision.terminated:
         _on_terminated(runtime, execution)
+    if decision.trigger_event is not None:
+        _evaluate_triggers(runtime, decision.trigger_event)
+
+
+def _evaluate_triggers(runtime: Runtime, event_id: int) -> None:
+    """Flow triggers react now; if this fails, the scheduler's sweep retries the event."""
+    try:
+        flow_triggers.process_event(runtime, event_id)
+    except Exception:   # noqa: BLE001 - the upstream execution is saved; the event stays
+        log.exception("flow trigger evaluation failed: event=%s (retried by the scheduler)",
+                      event_id)
 
 
 def _on_terminated(runtime: Runtime, execution: Execution) -> None:
@@ -176,8 +195,10 @@ def _fail_without_flow(runtime: Runtime, execution: Execution) -> Decision | Non
 
 # -- engine entry points (called by jobs) -----------------------------------------------------
 
-def advance(runtime: Runtime, tenant: str, execution_id: str) -> Decision | None:
-    return _update(runtime, tenant, execution_id)
+def advance(runtime: Runtime, tenant: str, execution_id: str,
+            now: datetime | None = None) -> Decision | None:
+    """One executor pass (at `now`, default the clock)."""
+    return _update(runtime, tenant, execution_id, at=now)
 
 
 def record_result(runtime: Runtime, tenant: str, execution_id: str, task_run_id: str,
@@ -270,6 +291,8 @@ def _update_without_step(runtime: Runtime, tenant: str, execution_id: str, mutat
         if _save(runtime, execution, decision):
             from kestra_lite import jobs
             jobs.enqueue_advance(runtime, tenant, execution_id)
+            if decision.trigger_event is not None:
+                _evaluate_triggers(runtime, decision.trigger_event)
             return decision
     raise Conflict(f"Execution {execution_id} is changing too fast; try again")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from kestra_lite.errors import Forbidden, NotFound
 from kestra_lite.model.flow import Flow
 from kestra_lite.model.flow_parser import parse_flow
+from kestra_lite.services import triggers as trigger_service
 from kestra_lite.store import flows as flow_store
 
 READ_ONLY_LABEL = "system.readOnly"
@@ -42,7 +43,9 @@ def deploy(runtime, tenant: str, source: str, filename: str = "<flow>", *,
     revision, _ = flow_store.save_flow(tenant, flow.namespace, flow.id, source,
                                        disabled=flow.disabled, labels=flow.labels)
     flow.revision = revision
-    return runtime.load_flow(tenant, flow.namespace, flow.id, revision) or flow
+    deployed = runtime.load_flow(tenant, flow.namespace, flow.id, revision) or flow
+    trigger_service.sync_flow(runtime, deployed)
+    return deployed
 
 
 def delete(tenant: str, namespace: str, flow_id: str) -> None:
@@ -51,3 +54,4 @@ def delete(tenant: str, namespace: str, flow_id: str) -> None:
     _refuse_read_only(tenant, namespace, flow_id)
     if not flow_store.delete_flow(tenant, namespace, flow_id):
         raise NotFound(f"Flow {namespace}.{flow_id} not found")
+    trigger_service.remove_flow(tenant, namespace, flow_id)

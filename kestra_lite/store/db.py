@@ -239,10 +239,19 @@ def _search(migrator: SchemaMigrator) -> None:
     executions.ExecutionRow._schema.create_indexes(safe=True)
 
 
+def _triggers(migrator: SchemaMigrator) -> None:
+    """Version 4: one row per trigger (schedules, listeners, webhooks) replaces the unused
+    trigger_state table; the outbox of state changes that Flow triggers listen to."""
+    from . import triggers
+    triggers.drop_legacy_table()
+    database.create_tables([triggers.TriggerRow, triggers.TriggerEventRow])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _initial),
     Migration(2, "accounts, bookmarks, announcements", _accounts),
     Migration(3, "execution labels, search indexes", _search),
+    Migration(4, "triggers, trigger events", _triggers),
 ]
 
 
@@ -256,7 +265,7 @@ def all_models() -> list[type[peewee.Model]]:
     from . import accounts, executions, flows, kv, logs, triggers
     return [flows.FlowRow, executions.ExecutionRow, executions.TaskRunRow,
             executions.ExecutionLabelRow, executions.ExecutionFlowRow, logs.LogRow,
-            kv.KVRow, triggers.TriggerStateRow, triggers.FlowTriggerWindowRow,
+            kv.KVRow, *triggers.MODELS,
             *accounts.MODELS]
 
 

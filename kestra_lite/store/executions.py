@@ -28,6 +28,8 @@ _PARTIAL = "_loaded_without_task_runs"
 # The labels the execution_labels table holds for an execution object (tuple of (key,
 # value)); None = unknown (then a save rewrites them).
 _LABELS = "_stored_labels"
+# The state the row holds for an execution object (set on load, insert and save).
+_STATE = "_stored_state"
 
 
 
@@ -267,6 +269,7 @@ def insert_execution(tenant: str, execution: Execution, *,
         _write_labels(tenant, execution, fresh=True)
     execution.version = 1
     setattr(execution, _SNAPSHOT, snapshot)
+    setattr(execution, _STATE, execution.current)
 
 
 def save_execution(tenant: str, execution: Execution, *, wake_at: datetime | None) -> bool:
@@ -293,7 +296,14 @@ def save_execution(tenant: str, execution: Execution, *, wake_at: datetime | Non
         _write_labels(tenant, execution, fresh=False)
     execution.version += 1
     setattr(execution, _SNAPSHOT, snapshot)
+    setattr(execution, _STATE, execution.current)
     return True
+
+
+def stored_state(execution: Execution):
+    """The state the database held for this execution object when it was loaded or last
+    written (None for an object the store never saw)."""
+    return getattr(execution, _STATE, None)
 
 
 def delete_execution(tenant: str, execution_id: str) -> bool:
@@ -328,6 +338,7 @@ def _build(row: tuple, task_run_rows: list[tuple] | None) -> Execution:
     setattr(execution, _SNAPSHOT,
             {tr[0]: (tr[1], tr[2], tr[3]) for tr in task_run_rows})
     setattr(execution, _LABELS, _label_pairs(execution))
+    setattr(execution, _STATE, execution.current)
     return execution
 
 
@@ -354,6 +365,13 @@ def load_execution(tenant: str, execution_id: str) -> Execution:
             raise NotFound(f"execution {execution_id} not found")
         task_runs = _task_run_rows([execution_id])[execution_id]
     return _build(row, task_runs)
+
+
+def execution_state(tenant: str, execution_id: str) -> State | None:
+    """The current state of an execution (None: no such execution), one indexed read."""
+    row = (ExecutionRow.select(ExecutionRow.state)
+           .where(ExecutionRow.tenant == tenant, ExecutionRow.id == execution_id).first())
+    return None if row is None else State(row.state)
 
 
 def find_execution(tenant: str, execution_id: str) -> Execution | None:

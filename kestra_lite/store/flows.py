@@ -109,6 +109,11 @@ def list_flows(tenant: str, namespace: str | None = None) -> list[FlowRecord]:
     return [_record(row) for row in query]
 
 
+def tenants() -> list[str]:
+    """Every tenant that has a flow."""
+    return [row.tenant for row in FlowRow.select(FlowRow.tenant).distinct()]
+
+
 def revisions(tenant: str, namespace: str, flow_id: str) -> list[FlowRecord]:
     """Every revision, oldest first (deletion markers included)."""
     query = (FlowRow.select()

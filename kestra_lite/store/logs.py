@@ -238,3 +238,16 @@ def _rows(sql: str, params) -> list:
 def delete_logs(tenant: str, execution_id: str) -> int:
     return (LogRow.delete()
             .where(LogRow.tenant == tenant, LogRow.execution_id == execution_id).execute())
+
+
+def trigger_logs(tenant: str, namespace: str, flow_id: str, trigger_id: str | None = None,
+                 *, limit: int = 50) -> list[dict]:
+    """The latest log lines written about a flow's triggers (no execution), newest first."""
+    query = (LogRow.select(*_COLUMNS)
+             .where(LogRow.tenant == tenant, LogRow.namespace == namespace,
+                    LogRow.flow_id == flow_id, LogRow.execution_id.is_null(),
+                    LogRow.trigger_id.is_null(False))
+             .order_by(LogRow.timestamp.desc(), LogRow.id.desc()).limit(limit))
+    if trigger_id is not None:
+        query = query.where(LogRow.trigger_id == trigger_id)
+    return [_shape(row) for row in query.tuples()]

@@ -11,8 +11,9 @@ def test_migrate_is_idempotent_and_records_the_latest_version(db):
     assert store_db.migrate() == latest
     assert store_db.schema_version() == latest
     tables = set(db.get_tables())
-    assert {"flows", "executions", "task_runs", "logs", "kv", "trigger_state",
-            "flow_trigger_windows", "schema_version"} <= tables
+    assert {"flows", "executions", "task_runs", "logs", "kv", "triggers",
+            "trigger_events", "flow_trigger_windows", "schema_version"} <= tables
+    assert "trigger_state" not in tables
 
 
 def test_every_table_has_a_tenant_column(db):
@@ -30,31 +31,59 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
     assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 1   # NORMAL
 
 
-def test_trigger_state_round_trips_and_is_due_by_next_fire_at(db):
-    triggers.put_trigger_state("main", "ns", "flow", "cron", next_fire_at=NOW,
-                               data={"last": "x"}, now=NOW)
-    triggers.put_trigger_state("main", "ns", "flow", "cron",
-                               next_fire_at=NOW + timedelta(hours=1), data={"last": "y"},
-                               now=NOW)
-    state = triggers.get_trigger_state("main", "ns", "flow", "cron")
-    assert state.next_fire_at == NOW + timedelta(hours=1) and state.data == {"last": "y"}
+def _trigger(**changes) -> triggers.Trigger:
+    values = dict(tenant="main", namespace="ns", flow_id="flow", trigger_id="cron",
+                  kind="Schedule", revision=1, definition={"cron": "0 * * * *"},
+                  next_fire_at=NOW, next_date=NOW, updated=NOW)
+    return triggers.Trigger(**dict(values, **changes))
+
+
+def test_a_trigger_row_is_changed_only_by_who_read_its_version(db):
+    triggers.insert_trigger(_trigger())
+    first = triggers.get_trigger("main", "ns", "flow", "cron")
+    second = triggers.get_trigger("main", "ns", "flow", "cron")
+    first.next_fire_at = NOW + timedelta(hours=1)
+    assert triggers.update_trigger(first, NOW) is True and first.version == 2
+    second.disabled = True
+    assert triggers.update_trigger(second, NOW) is False          # stale version
+    stored = triggers.get_trigger("main", "ns", "flow", "cron")
+    assert stored.next_fire_at == NOW + timedelta(hours=1) and stored.disabled is False
     assert triggers.due_triggers(NOW) == []
     assert [t.trigger_id for t in triggers.due_triggers(NOW + timedelta(hours=1))] == ["cron"]
-    assert triggers.delete_trigger_state("main", "ns", "flow") == 1
-    assert triggers.get_trigger_state("main", "ns", "flow", "cron") is None
+    assert triggers.delete_triggers("main", "ns", "flow") == 1
+    assert triggers.get_trigger("main", "ns", "flow", "cron") is None
 
 
-def test_flow_trigger_windows_round_trip(db):
+def test_only_enabled_flow_triggers_are_listeners(db):
+    triggers.insert_trigger(_trigger(trigger_id="on", kind="Flow", next_fire_at=None))
+    triggers.insert_trigger(_trigger(trigger_id="off", kind="Flow", disabled=True,
+                                     next_fire_at=None))
+    triggers.insert_trigger(_trigger(trigger_id="yaml-off", kind="Flow", source_disabled=True,
+                                     next_fire_at=None))
+    assert [t.trigger_id for t in triggers.listeners("main")] == ["on"]
+    assert triggers.has_listeners("main") and not triggers.has_listeners("other")
+
+
+def test_flow_trigger_windows_accumulate_and_expire(db):
     end = NOW + timedelta(days=1)
-    triggers.put_window("main", "ns", "flow", "pre", window_start=NOW, window_end=end,
-                        results={"a": True})
-    triggers.put_window("main", "ns", "flow", "pre", window_start=NOW, window_end=end,
-                        results={"a": True, "b": True})
-    window = triggers.get_window("main", "ns", "flow", "pre", NOW)
-    assert window.results == {"a": True, "b": True} and window.window_end == end
-    assert len(triggers.list_windows("main", "ns", "flow")) == 1
-    assert [w.precondition_id for w in triggers.expired_windows(end)] == ["pre"]
-    assert triggers.delete_window("main", "ns", "flow", "pre", NOW) is True
+    window = triggers.lock_window("main", "ns", "flow", "pre", window_start=NOW,
+                                  window_end=end)
+    window.results = {"a": True}
+    triggers.put_window_results(window)
+    again = triggers.lock_window("main", "ns", "flow", "pre", window_start=NOW, window_end=end)
+    assert again.results == {"a": True}
+    assert triggers.current_window("main", "ns", "flow", "pre", NOW + timedelta(hours=1)) \
+        .results == {"a": True}
+    assert triggers.delete_expired_windows(end) == 0
+    assert triggers.delete_expired_windows(end + timedelta(milliseconds=1)) == 1
+    assert triggers.list_windows("main", "ns", "flow") == []
+
+
+def test_trigger_events_are_claimed_once(db):
+    event_id = triggers.add_event("main", "exec-1", "SUCCESS", NOW)
+    assert [e.id for e in triggers.stale_events(NOW + timedelta(seconds=1))] == [event_id]
+    assert triggers.claim_event(event_id) is True
+    assert triggers.claim_event(event_id) is False
 
 
 def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(db):
@@ -73,3 +102,13 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(db
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert [f.flow_id for f in flows.list_flows("main", "ns")] == ["child", "parent"]
+
+
+def test_migration_4_replaces_the_unused_trigger_state_table(db):
+    db.execute_sql('DROP TABLE "triggers"')
+    db.execute_sql('DROP TABLE "trigger_events"')
+    db.execute_sql('CREATE TABLE "trigger_state" (id INTEGER PRIMARY KEY)')
+    db.execute_sql("UPDATE schema_version SET version = 3")
+    assert store_db.migrate() == 4
+    tables = set(db.get_tables())
+    assert {"triggers", "trigger_events"} <= tables and "trigger_state" not in tables

@@ -1,0 +1,231 @@
+"""Flow triggers (semantics 9.3): start a flow when executions of other flows change state.
+
+Every state change that a trigger may care about is written as an event in the same
+transaction as the execution (`note_state_change`), so none is lost. The process that saved
+it evaluates the event right after its commit (`process_event`, no queue hop: the latency
+from an upstream's end to the downstream's creation is a few milliseconds); the scheduler's
+`sweep` evaluates the events a dying process left behind. An event is claimed (deleted) in
+the transaction that applies it, so it takes effect exactly once.
+
+For each enabled Flow trigger of the tenant (never against its own flow): the upstream state
+must be in `states` (default: the terminal states), every legacy condition must match, and
+every windowed condition set (`preconditions`, legacy MultipleCondition) must be satisfied
+by the results accumulated in its window (stored, so they survive restarts). Then a
+CREATED execution of the trigger's flow is inserted with the trigger variables, the rendered
+inputs and labels, and the upstream's correlation id.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from kestra_lite.engine import preconditions
+from kestra_lite.engine.conditions import ConditionContext, ConditionError, all_conditions_match
+from kestra_lite.engine.expressions import ExpressionError, render, render_value
+from kestra_lite.engine.variables import OutputsIndex, execution_variables
+from kestra_lite.errors import InvalidInput
+from kestra_lite.model.execution import Execution, label_list
+from kestra_lite.model.state import TERMINATED, State, iso, utcnow
+from kestra_lite.model.triggers import FLOW
+from kestra_lite.services import triggers as trigger_service
+from kestra_lite.services.creation import CORRELATION_ID, build_execution
+from kestra_lite.services.runtime import Runtime, RuntimeHooks
+from kestra_lite.store import db
+from kestra_lite.store import executions as execution_store
+from kestra_lite.store import triggers as store
+from kestra_lite.store.triggers import Trigger
+
+log = logging.getLogger(__name__)
+DEFAULT_STATES = tuple(sorted(state.value for state in TERMINATED))
+STALE_AFTER = timedelta(seconds=2)     # an event still there after this was left behind
+
+
+# -- writing events (inside the execution's transaction) ---------------------------------------
+
+def note_state_change(execution: Execution, before: State | None, now: datetime) -> int | None:
+    """Record the execution's new state for the triggers, if one may care: the tenant has
+    enabled Flow triggers, or a trigger created this execution and it just ended (its lock
+    and `stopAfter`). Returns the event id."""
+    state = execution.current
+    if state is before or state is State.CREATED:
+        return None
+    ended_trigger_run = state.is_terminated and trigger_service.created_by_trigger(execution)
+    if not ended_trigger_run and not store.has_listeners(execution.tenant):
+        return None
+    return store.add_event(execution.tenant, execution.id, state.value, now)
+
+
+# -- evaluating events ---------------------------------------------------------------------------
+
+def process_event(runtime: Runtime, event_id: int, now: datetime | None = None) -> list[Execution]:
+    """Evaluate one event in its own transaction; enqueue what it created. Returns the
+    executions created (none when another process had claimed the event)."""
+    from kestra_lite import jobs
+    now = now or utcnow()
+    with db.write_transaction():
+        event = store.get_event(event_id)
+        if event is None or not store.claim_event(event_id):
+            return []
+        created = _evaluate(runtime, event, now)
+    for execution in created:
+        jobs.enqueue_advance(runtime, execution.tenant, execution.id)
+    return created
+
+
+def sweep(runtime: Runtime, now: datetime, limit: int = 100) -> int:
+    """Evaluate the events whose process died before evaluating them (scheduler tick)."""
+    events = store.stale_events(now - STALE_AFTER, limit)
+    for event in events:
+        process_event(runtime, event.id, now)
+    return len(events)
+
+
+def _evaluate(runtime: Runtime, event: store.TriggerEvent, now: datetime) -> list[Execution]:
+    upstream = execution_store.find_execution(event.tenant, event.execution_id)
+    if upstream is None:
+        return []
+    state = State(event.state)
+    if state.is_terminated:
+        trigger_service.release(upstream, state, now)
+    context = _Upstream(runtime, upstream, state)
+    created = []
+    for trigger in store.listeners(event.tenant):
+        if (trigger.namespace, trigger.flow_id) == (upstream.namespace, upstream.flow_id):
+            continue                                    # never against its own flow
+        execution = _evaluate_trigger(runtime, trigger, context, now)
+        if execution is not None:
+            created.append(execution)
+    return created
+
+
+class _Upstream:
+    """The upstream execution as conditions see it; variables built once, on first need."""
+
+    def __init__(self, runtime: Runtime, execution: Execution, state: State):
+        self.runtime, self.execution, self.state = runtime, execution, state
+        self._variables: dict | None = None
+        self._flow = None
+
+    @property
+    def flow(self):
+        if self._flow is None:
+            ex = self.execution
+            self._flow = self.runtime.load_flow(ex.tenant, ex.namespace, ex.flow_id,
+                                                ex.flow_revision)
+        return self._flow
+
+    def trigger_variables(self) -> dict:
+        ex = self.execution
+        return {"executionId": ex.id, "namespace": ex.namespace, "flowId": ex.flow_id,
+                "flowRevision": ex.flow_revision, "state": self.state.value,
+                "outputs": ex.outputs or {}}
+
+    @property
+    def variables(self) -> dict:
+        if self._variables is None:
+            ex = self.execution
+            if self.flow is None:
+                variables = {"flow": {"id": ex.flow_id, "namespace": ex.namespace},
+                             "execution": {"id": ex.id}, "outputs": {},
+                             "labels": {l["key"]: l["value"] for l in ex.labels}}
+            else:
+                variables = execution_variables(self.flow, ex, OutputsIndex(ex),
+                                                self.runtime.envs, self.runtime.globals)
+            variables["trigger"] = self.trigger_variables()
+            self._variables = variables
+        return self._variables
+
+    def render(self, template):
+        hooks = RuntimeHooks(self.runtime, self.flow, self.execution) if self.flow else None
+        return render(template, self.variables, hooks)
+
+    def context(self) -> ConditionContext:
+        return ConditionContext(variables=self.variables, render=self.render,
+                                execution=self.execution, state=self.state)
+
+
+def _evaluate_trigger(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
+                      now: datetime) -> Execution | None:
+    definition = trigger.definition
+    if upstream.state.value not in (definition.get("states") or DEFAULT_STATES):
+        return None
+    try:
+        context = upstream.context()
+        if not all_conditions_match(definition.get("conditions") or [], context):
+            return None
+        windows = _accumulate(trigger, context, now)
+        if windows is None:
+            return None
+        execution = _fire(runtime, trigger, upstream, now)
+    except (ConditionError, ExpressionError, InvalidInput) as error:
+        _record_error(trigger, upstream.execution, error, now)
+        return None
+    for pre, window in windows:
+        if pre.reset_on_success:
+            store.delete_window(window)
+    return execution
+
+
+def _accumulate(trigger: Trigger, context: ConditionContext,
+                now: datetime) -> list[tuple] | None:
+    """Add this event's results to each windowed condition set; the sets and their windows
+    when all are satisfied, else None."""
+    satisfied = []
+    for pre in preconditions.from_trigger(trigger.definition):
+        results = preconditions.evaluate_parts(pre, context)
+        if not any(results.values()):
+            return None
+        window = _window(trigger, pre, now)
+        if window is None:
+            return None             # outside a daily window: not evaluated
+        window.results = preconditions.accumulate(window.results, results)
+        store.put_window_results(window)
+        if not preconditions.is_satisfied(pre, window.results):
+            return None
+        satisfied.append((pre, window))
+    return satisfied
+
+
+def _window(trigger: Trigger, pre, now: datetime) -> store.TriggerWindow | None:
+    """The stored window of `pre` containing `now`, created and locked."""
+    current = store.current_window(trigger.tenant, trigger.namespace, trigger.flow_id, pre.id,
+                                   now)
+    first_event = current.window_start if current is not None else None
+    bounds = preconditions.window_at(pre, now, first_event)
+    if bounds is None:
+        return None
+    return store.lock_window(trigger.tenant, trigger.namespace, trigger.flow_id, pre.id,
+                             window_start=bounds.start, window_end=bounds.end)
+
+
+def _fire(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
+          now: datetime) -> Execution | None:
+    flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
+    if flow is None or flow.disabled:
+        return None
+    definition = trigger.definition
+    trigger_variables = upstream.trigger_variables()
+    variables = dict(upstream.variables, trigger=trigger_variables)
+    hooks = RuntimeHooks(runtime, upstream.flow, upstream.execution) if upstream.flow else None
+    inputs = render_value(definition.get("inputs") or {}, variables, hooks)
+    labels = label_list(render_value(definition.get("labels"), variables, hooks))
+    correlation = upstream.execution.label(CORRELATION_ID)
+    if correlation:
+        labels.append({"key": CORRELATION_ID, "value": correlation})
+    execution = build_execution(
+        runtime, flow, inputs=inputs, labels=labels, now=now, parsed=False,
+        trigger={"id": trigger.trigger_id, "type": FLOW, "variables": trigger_variables})
+    execution_store.insert_execution(execution.tenant, execution, wake_at=now)
+    trigger_service.change(trigger, now, lambda row: row.data.update(
+        lastFired={"date": iso(now), "executionId": execution.id,
+                   "upstreamExecutionId": upstream.execution.id}))
+    return execution
+
+
+def _record_error(trigger: Trigger, upstream: Execution, error: Exception,
+                  now: datetime) -> None:
+    message = str(error) or type(error).__name__
+    text = f"Flow trigger '{trigger.trigger_id}' failed on execution {upstream.id}: {message}"
+    trigger_service.log_trigger(trigger, "WARN", text, now)
+    trigger_service.change(trigger, now, lambda row: row.data.update(
+        lastError={"date": iso(now), "message": text}))

@@ -1,0 +1,271 @@
+"""Flow triggers: evaluated on every state change of other flows' executions, legacy
+conditions, preconditions windows (injected time), resets, restarts, left-behind events.
+Real database, Redis and a burst RQ worker."""
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+from kestra_lite import scheduler
+from kestra_lite.model.state import State, utcnow
+from kestra_lite.services import executions as execution_service
+from kestra_lite.services import flow_triggers
+from kestra_lite.services import flows as flow_service
+from kestra_lite.services import triggers as trigger_service
+from kestra_lite.services.flow_test import run_until_settled
+from kestra_lite.store import executions as execution_store
+from kestra_lite.store import logs as log_store
+from kestra_lite.store import triggers as trigger_store
+
+TENANT = "main"
+NS = "company.team"
+
+
+def deploy(runtime, source: str):
+    return flow_service.deploy(runtime, TENANT, textwrap.dedent(source))
+
+
+def upstream(runtime, flow_id: str = "extract", *, fail: bool = False, labels: str = ""):
+    task = ("type: io.kestra.plugin.core.execution.Fail" if fail else
+            'type: io.kestra.plugin.core.debug.Return\n            format: "rows-42"')
+    return deploy(runtime, f"""
+        id: {flow_id}
+        namespace: {NS}
+        {labels}
+        tasks:
+          - id: only
+            {task}
+        outputs:
+          - id: count
+            type: STRING
+            value: "{{{{ outputs.only.value ?? 'none' }}}}"
+    """)
+
+
+def run(runtime, flow, **kwargs):
+    execution = execution_service.create_execution(runtime, flow, **kwargs)
+    run_until_settled(runtime, TENANT, execution.id)
+    return execution_store.load_execution(TENANT, execution.id)
+
+
+def triggered(flow_id: str):
+    return execution_store.search_executions(TENANT, NS, flow_id, limit=100)
+
+
+def settle_all(runtime):
+    for execution in execution_store.unfinished_executions():
+        run_until_settled(runtime, TENANT, execution.id)
+
+
+LISTENER = """
+    id: load
+    namespace: company.team
+    labels:
+      team: data
+    inputs:
+      - id: rows
+        type: STRING
+    tasks:
+      - id: log
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ inputs.rows }} from {{ trigger.executionId }}"
+    triggers:
+      - id: after-extract
+        type: io.kestra.plugin.core.trigger.Flow
+        inputs:
+          rows: "{{ outputs.only.value }} / {{ trigger.outputs.count }}"
+        labels:
+          source: "{{ trigger.flowId }}"
+        conditions:
+          - type: io.kestra.plugin.core.condition.ExecutionStatus
+            in: [SUCCESS]
+          - type: io.kestra.plugin.core.condition.ExecutionFlow
+            namespace: company.team
+            flowId: extract
+"""
+
+
+def test_a_listener_starts_when_the_upstream_succeeds_with_its_outputs_and_correlation(runtime):
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    up = run(runtime, flow, labels={"system.correlationId": "corr-1"})
+    [down] = triggered("load")
+    assert down.trigger == {"id": "after-extract", "type": "io.kestra.plugin.core.trigger.Flow",
+                            "variables": {"executionId": up.id, "namespace": NS,
+                                          "flowId": "extract", "flowRevision": 1,
+                                          "state": "SUCCESS", "outputs": {"count": "rows-42"}}}
+    assert down.inputs == {"rows": "rows-42 / rows-42"}
+    assert down.label("team") == "data" and down.label("source") == "extract"
+    assert down.label("system.correlationId") == "corr-1"
+    settle_all(runtime)
+    assert execution_store.load_execution(TENANT, down.id).current is State.SUCCESS
+
+
+def test_a_listener_ignores_states_and_flows_its_conditions_reject(runtime):
+    failing = upstream(runtime, fail=True)
+    other = upstream(runtime, "other")
+    deploy(runtime, LISTENER)
+    run(runtime, failing)
+    run(runtime, other)
+    assert triggered("load") == []
+
+
+def test_the_default_states_are_the_terminal_ones_and_states_can_name_others(runtime):
+    flow = upstream(runtime)
+    deploy(runtime, """
+        id: every-state
+        namespace: company.team
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ trigger.state }}"
+        triggers:
+          - id: any
+            type: io.kestra.plugin.core.trigger.Flow
+            states: [RUNNING, SUCCESS]
+            conditions:
+              - type: io.kestra.plugin.core.condition.ExecutionFlow
+                namespace: company.team
+                flowId: extract
+    """)
+    deploy(runtime, """
+        id: terminal-only
+        namespace: company.team
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ trigger.state }}"
+        triggers:
+          - id: any
+            type: io.kestra.plugin.core.trigger.Flow
+            conditions:
+              - type: io.kestra.plugin.core.condition.ExecutionFlow
+                namespace: company.team
+                flowId: extract
+    """)
+    run(runtime, flow)
+    states = sorted(e.trigger["variables"]["state"] for e in triggered("every-state"))
+    assert states == ["RUNNING", "SUCCESS"]
+    assert [e.trigger["variables"]["state"] for e in triggered("terminal-only")] == ["SUCCESS"]
+
+
+def test_a_flow_never_triggers_itself(runtime):
+    flow = deploy(runtime, """
+        id: self-listener
+        namespace: company.team
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: hi
+        triggers:
+          - id: namespace
+            type: io.kestra.plugin.core.trigger.Flow
+            conditions:
+              - type: io.kestra.plugin.core.condition.ExecutionNamespace
+                namespace: company.team
+    """)
+    run(runtime, flow)
+    assert len(triggered("self-listener")) == 1
+
+
+PRECONDITIONS = """
+    id: report
+    namespace: company.team
+    tasks:
+      - id: log
+        type: io.kestra.plugin.core.log.Log
+        message: both done
+    triggers:
+      - id: both
+        type: io.kestra.plugin.core.trigger.Flow
+        preconditions:
+          id: both-upstreams
+          {extra}
+          flows:
+            - namespace: company.team
+              flowId: extract
+              states: [SUCCESS]
+            - namespace: company.team
+              flowId: transform
+              states: [SUCCESS]
+"""
+
+
+def test_preconditions_fire_once_when_every_flow_succeeded_in_the_window(runtime):
+    extract, transform = upstream(runtime), upstream(runtime, "transform")
+    deploy(runtime, PRECONDITIONS.format(extra=""))
+    run(runtime, extract)
+    run(runtime, extract)
+    assert triggered("report") == []
+    [status] = trigger_service.preconditions_status(
+        runtime, trigger_store.get_trigger(TENANT, NS, "report", "both"))
+    assert [p.id for p in status.explanation.met] == ["condition_0"]
+    assert [p.id for p in status.explanation.missing] == ["condition_1"]
+    run(runtime, transform)
+    assert len(triggered("report")) == 1
+    run(runtime, transform)            # reset on success: extract must succeed again
+    assert len(triggered("report")) == 1
+    run(runtime, extract)
+    assert len(triggered("report")) == 2
+
+
+def test_without_reset_on_success_every_later_match_fires_again(runtime):
+    extract, transform = upstream(runtime), upstream(runtime, "transform")
+    deploy(runtime, PRECONDITIONS.format(extra="resetOnSuccess: false"))
+    run(runtime, extract)
+    run(runtime, transform)
+    run(runtime, extract)
+    assert len(triggered("report")) == 2
+
+
+def _event(runtime, execution, at: datetime) -> list:
+    event_id = trigger_store.add_event(TENANT, execution.id, execution.current.value, at)
+    return flow_triggers.process_event(runtime, event_id, at)
+
+
+def test_results_expire_with_their_window_and_survive_a_restart(runtime, make_runtime):
+    extract, transform = upstream(runtime), upstream(runtime, "transform")
+    a, b = run(runtime, extract), run(runtime, transform)   # before the listener exists
+    deploy(runtime, PRECONDITIONS.format(extra="""timeWindow:
+            type: DURATION_WINDOW
+            window: PT1H"""))
+    t = datetime(2031, 3, 4, 10, 5, tzinfo=timezone.utc)
+    assert _event(runtime, a, t) == []
+    assert _event(runtime, b, t + timedelta(hours=1)) == []     # next window: a forgotten
+    scheduler.tick(runtime, t + timedelta(hours=1, minutes=1))  # drops the expired window
+    assert [w.window_start.hour for w in trigger_store.list_windows(TENANT, NS, "report")] \
+        == [11]
+    restarted = make_runtime()                                  # another process
+    assert len(_event(restarted, a, t + timedelta(hours=1, minutes=30))) == 1
+
+
+def test_an_event_left_behind_by_a_dead_process_is_evaluated_by_the_scheduler(runtime):
+    flow = upstream(runtime)
+    up = run(runtime, flow)                 # before the listener: no event written
+    deploy(runtime, LISTENER)
+    now = utcnow()
+    trigger_store.add_event(TENANT, up.id, "SUCCESS", now)
+    assert scheduler.tick(runtime, now) >= 0 and triggered("load") == []   # still fresh
+    scheduler.tick(runtime, now + timedelta(seconds=3))
+    assert len(triggered("load")) == 1
+    scheduler.tick(runtime, now + timedelta(seconds=6))
+    assert len(triggered("load")) == 1      # claimed once
+
+
+def test_an_evaluation_error_is_logged_and_shown_on_the_trigger(runtime):
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER.replace("{{ outputs.only.value }}", "{{ outputs.missing.value }}"))
+    run(runtime, flow)
+    assert triggered("load") == []
+    trigger = trigger_store.get_trigger(TENANT, NS, "load", "after-extract")
+    assert "failed on execution" in trigger.data["lastError"]["message"]
+    [line] = log_store.trigger_logs(TENANT, NS, "load")
+    assert line["level"] == "WARN" and "missing" in line["message"]
+
+
+def test_a_disabled_listener_does_not_fire(runtime):
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    trigger_service.set_disabled(runtime, TENANT, NS, "load", "after-extract", True)
+    run(runtime, flow)
+    assert triggered("load") == []

@@ -168,22 +168,27 @@ def _evaluate_trigger(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
 
 def _accumulate(trigger: Trigger, context: ConditionContext,
                 now: datetime) -> list[tuple] | None:
-    """Add this event's results to each windowed condition set; the sets and their windows
-    when all are satisfied, else None."""
-    satisfied = []
-    for pre in preconditions.from_trigger(trigger.definition):
+    """Add this event's results to each windowed condition set it matches part of. The sets
+    and their windows when all are satisfied and this event counted in one of them (so with
+    `resetOnSuccess: false` an unrelated event does not fire again), else None."""
+    satisfied, counted = [], False
+    sets = preconditions.from_trigger(trigger.definition)
+    for pre in sets:
         results = preconditions.evaluate_parts(pre, context)
-        if not any(results.values()):
-            return None
-        window = _window(trigger, pre, now)
-        if window is None:
-            return None             # outside a daily window: not evaluated
-        window.results = preconditions.accumulate(window.results, results)
-        store.put_window_results(window)
-        if not preconditions.is_satisfied(pre, window.results):
-            return None
-        satisfied.append((pre, window))
-    return satisfied
+        if any(results.values()):
+            window = _window(trigger, pre, now)
+            if window is not None:          # None: outside a daily window, not evaluated
+                window.results = preconditions.accumulate(window.results, results)
+                store.put_window_results(window)
+                counted = True
+        else:
+            window = store.current_window(trigger.tenant, trigger.namespace,
+                                          trigger.flow_id, pre.id, now)
+        if window is not None and preconditions.is_satisfied(pre, window.results):
+            satisfied.append((pre, window))
+    if not sets:
+        return []
+    return satisfied if counted and len(satisfied) == len(sets) else None
 
 
 def _window(trigger: Trigger, pre, now: datetime) -> store.TriggerWindow | None:

@@ -269,3 +269,36 @@ def test_a_disabled_listener_does_not_fire(runtime):
     trigger_service.set_disabled(runtime, TENANT, NS, "load", "after-extract", True)
     run(runtime, flow)
     assert triggered("load") == []
+
+
+def test_preconditions_and_a_legacy_multiple_condition_must_both_be_met(runtime):
+    extract, transform = upstream(runtime), upstream(runtime, "transform")
+    deploy(runtime, """
+        id: report
+        namespace: company.team
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: both done
+        triggers:
+          - id: both
+            type: io.kestra.plugin.core.trigger.Flow
+            preconditions:
+              id: extract-done
+              flows:
+                - namespace: company.team
+                  flowId: extract
+            conditions:
+              - type: io.kestra.plugin.core.condition.MultipleCondition
+                id: transform-done
+                window: P1D
+                conditions:
+                  transform:
+                    type: io.kestra.plugin.core.condition.ExecutionFlow
+                    namespace: company.team
+                    flowId: transform
+    """)
+    run(runtime, extract)
+    assert triggered("report") == []
+    run(runtime, transform)
+    assert len(triggered("report")) == 1

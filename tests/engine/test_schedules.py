@@ -319,3 +319,14 @@ def test_redeploying_keeps_the_schedule_and_a_new_cron_restarts_it(runtime):
     assert row().next_date.minute == 30
     flow_service.delete(TENANT, NS, "hourly")
     assert row() is None
+
+
+def test_a_starting_scheduler_repairs_rows_a_dead_deploy_or_delete_left_wrong(runtime):
+    deploy(runtime, hourly())
+    trigger_store.delete_triggers(TENANT, NS, "hourly")            # deploy died before sync
+    trigger_store.insert_trigger(trigger_store.Trigger(             # delete died before sync
+        tenant=TENANT, namespace=NS, flow_id="gone", trigger_id="old", kind="Flow",
+        revision=1, definition={}, updated=T0))
+    assert trigger_service.sync_all(runtime, T0) == 1
+    assert row() is not None and row().next_date == T0 + timedelta(hours=1)
+    assert trigger_store.flow_triggers(TENANT, NS, "gone") == []

@@ -2,7 +2,8 @@
 
 DIR holds `expectations.yaml` and `flows/` (see its README.md): every flow of `flows/` is
 deployed in tenant "main", then every scenario of `expectations.yaml` is run against the
-engine through the service layer (no HTTP) and its `expect` block is checked.
+engine through the service layer (a few API scenarios, webhooks among them, through the
+in-process Flask app) and its `expect` block is checked.
 
 - `load_corpus(dir)` reads the corpus; `deploy_corpus(runtime, corpus)` deploys its flows.
 - `run_scenario(runtime, corpus, flow_file, scenario)` runs one scenario on an installed
@@ -39,22 +40,7 @@ SETTLE_SECONDS = 60.0        # upper bound for one run_until_settled call
 PAUSE_WAIT_SECONDS = 15.0    # upstream tests wait up to 15s for a state
 
 # (file, scenario name) -> reason (naming the issue that owns the missing feature)
-SKIPS: dict[tuple[str, str], str] = {
-    ("trigger-flow.yaml", "flow-triggers"):
-        "Flow triggers (executions created by io.kestra.plugin.core.trigger.Flow) are "
-        "owned by issue 5 (triggers, scheduler)",
-    ("trigger-flow-with-pause.yaml", "listener-sees-intermediate-states"):
-        "Flow triggers on intermediate states (RUNNING/PAUSED) are owned by issue 5 "
-        "(triggers, scheduler)",
-    ("flow-trigger-preconditions-flow-listen.yaml", "preconditions-flows-and-where"):
-        "Flow trigger preconditions (flows + where, DURATION_WINDOW) are owned by issue 5 "
-        "(triggers, scheduler)",
-    ("webhook.yaml", "webhook-requests"):
-        "Webhook trigger requests (POST/PUT/GET /api/v1/executions/webhook/...) are owned by "
-        "issue 5 (triggers, scheduler)",
-    ("webhook.yaml", "unknown-flow"):
-        "Webhook endpoint 404 for an unknown flow is owned by issue 5 (triggers, scheduler)",
-}
+SKIPS: dict[tuple[str, str], str] = {}
 
 # keys of `expect` that document rather than assert
 IGNORED_KEYS = {"inferred_fields", "notes", "inferred"}
@@ -240,6 +226,12 @@ def match_text(expected: str, actual: Any, subject: Subject, path: str) -> list[
         if isinstance(actual, str) and actual.startswith(starts.group(1)):
             return []
         return [f"{path}: expected a text starting with {starts.group(1)!r}, got {actual!r}"]
+    one_of = re.fullmatch(r"one of (.+?)(?: \(.*\))?", expected)
+    if one_of:
+        options = [option.strip() for option in one_of.group(1).split(",")]
+        if actual in options:
+            return []
+        return [f"{path}: expected one of {options}, got {actual!r}"]
     pattern = re.fullmatch(r"matches (.+)", expected)
     if pattern:
         if isinstance(actual, str) and re.fullmatch(pattern.group(1), actual):
@@ -1040,9 +1032,10 @@ def h_sleep_manual_pause(ctx: Context) -> None:
                      lambda: service.pause(ctx.runtime, TENANT, "notfound"))
 
 
-def _api(ctx: Context):
+def _api(ctx: Context, *, authenticated: bool = True):
     """`call(method, url, **kwargs)` on the REST API: the real Flask app, in-process, on the
-    scenario's runtime, authenticated with a personal API token."""
+    scenario's runtime, authenticated with a personal API token (or with no credentials
+    at all, for the open webhook endpoints)."""
     from kestra_lite.services import accounts
     from kestra_lite.web import create_app
     app = create_app(ctx.runtime.settings)
@@ -1053,8 +1046,8 @@ def _api(ctx: Context):
     client = app.test_client()
 
     def call(method: str, url: str, **kwargs):
-        return getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"},
-                                       **kwargs)
+        headers = {"Authorization": f"Bearer {token}"} if authenticated else {}
+        return getattr(client, method)(url, headers=headers, **kwargs)
     return call
 
 
@@ -1289,6 +1282,202 @@ def h_each_sequential_nested(ctx: Context) -> None:
                  f"{'get ' + v121!r}")
 
 
+# -- webhooks, through HTTP ----------------------------------------------------------------------
+
+# the requests of ExecutionControllerTest#webhook, by `expect` key
+WEBHOOK_REQUESTS = {
+    "post_json": ("post", "?name=john&age=12&age=13", {"json": {"a": 1, "b": True}}),
+    "put_array": ("put", "", {"json": [{"a": 1, "b": True}]}),
+    "post_text": ("post", "", {"data": "bla", "content_type": "text/plain"}),
+    "get": ("get", "", {}),
+}
+
+
+def _webhook_url(ctx: Context) -> str:
+    from kestra_lite.model.triggers import WEBHOOK
+    namespace, flow_id = ctx.corpus.flow_ref(ctx.file)
+    keys = [t["key"] for t in ctx.flow().triggers if t["type"] == WEBHOOK]
+    if not keys:
+        raise ScenarioFailed(f"flow {namespace}.{flow_id} has no Webhook trigger")
+    return f"/api/v1/executions/webhook/{namespace}/{flow_id}/{keys[0]}"
+
+
+def h_webhook_requests(ctx: Context) -> None:
+    """Each request with no credentials; the answer is the created execution, whose trigger
+    variables (and first labels) are checked, then it is run to its end."""
+    call, url = _api(ctx, authenticated=False), _webhook_url(ctx)
+    for key, want in ctx.expect.items():
+        method, query, kwargs = WEBHOOK_REQUESTS[key]
+        response = call(method, url + query, **kwargs)
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 200 or "id" not in body:
+            ctx.fail(f"{key}: {method.upper()} {url + query}: expected 200 with the execution, "
+                     f"got {response.status_code} {response.get_data(as_text=True)[:300]}")
+            continue
+        ctx.started.append(body["id"])
+        subject = Subject(ctx.load(body["id"]))
+        variables = (body.get("trigger") or {}).get("variables") or {}
+        ctx.failures += match(want.get("trigger_variables") or {}, variables, subject,
+                              f"{key}.trigger_variables")
+        if "labels_first_two" in want:
+            got = [{label["key"]: label["value"]} for label in (body.get("labels") or [])[:2]]
+            if got != want["labels_first_two"]:
+                ctx.fail(f"{key}.labels_first_two: expected {want['labels_first_two']}, "
+                         f"got {got}")
+        ctx.settle(body["id"])
+
+
+def h_webhook_unknown_flow(ctx: Context) -> None:
+    call = _api(ctx, authenticated=False)
+    url = "/api/v1/executions/webhook/not-found/webhook/not-found"
+    for method in ("post", "put", "get"):
+        response = call(method, url)
+        what = f"{method.upper()} {url}"
+        if response.status_code != ctx.expect["http_status"]:
+            ctx.fail(f"{what}: expected {ctx.expect['http_status']}, got "
+                     f"{response.status_code} {response.get_data(as_text=True)[:300]}")
+        message = (response.get_json(silent=True) or {}).get("message")
+        if not isinstance(message, str) or ctx.expect["message_contains"] not in message:
+            ctx.fail(f"{what}: expected a message containing "
+                     f"{ctx.expect['message_contains']!r}, got {message!r}")
+
+
+# -- Flow triggers ---------------------------------------------------------------------------------
+
+ACTION = re.compile(r"run (\S+)(?: again)? -> (\w+)(?:, (\d+) task runs?)?")
+TRIGGERED_KEYS = {"count", "outputs_status_in_order", "trigger_variables"}
+
+
+def _file_of(ctx: Context, flow_id: str) -> str:
+    for file in [ctx.file] + list(ctx.corpus.entry(ctx.file).get("requires_flows") or []):
+        if ctx.corpus.flow_ref(file)[1] == flow_id:
+            return file
+    raise ScenarioFailed(f"no flow {flow_id} among the scenario's flows")
+
+
+def _run_upstream(ctx: Context, file: str, expect: dict):
+    """Start an upstream execution, run it to its end, check `expect` on it."""
+    execution = ctx.start(file, inputs={}, labels=None, mode="parsed")
+    final = ctx.settle(execution.id)
+    ctx.check(final, expect, prefix=f"{ctx.corpus.flow_ref(file)[1]} {execution.id}: ")
+    return final
+
+
+def _run_actions(ctx: Context) -> list:
+    """The scenario's `run <flow> -> STATE[, N task run(s)]` actions, in order."""
+    upstreams = []
+    for action in ctx.scenario.get("actions") or []:
+        found = ACTION.fullmatch(action.strip())
+        if found is None:
+            raise ScenarioFailed(f"action {action!r} is not `run <flow> -> STATE`")
+        expect = {"state": found.group(2)}
+        if found.group(3):
+            expect["taskrun_count"] = int(found.group(3))
+        upstreams.append(_run_upstream(ctx, _file_of(ctx, found.group(1)), expect))
+    return upstreams
+
+
+def _work_queue(ctx: Context) -> None:
+    """Evaluate what is left (trigger events a process left behind) and run what is queued."""
+    from kestra_lite import scheduler
+    from kestra_lite.model.state import utcnow
+    from kestra_lite.worker import build_worker
+    scheduler.tick(ctx.runtime, utcnow())
+    build_worker(ctx.runtime).work(burst=True, logging_level="WARNING")
+
+
+def _triggered_executions(ctx: Context, wait: timedelta) -> dict[str, list]:
+    """flow id -> the executions of each flow of `triggered` (oldest first), once they
+    exist (`count`, else at least one) and have all ended; waits for them at most `wait`."""
+    from kestra_lite.store import executions as store
+    want = ctx.expect["triggered"]
+    refs = {flow_id: ctx.corpus.flow_ref(_file_of(ctx, flow_id)) for flow_id in want}
+    deadline = time.monotonic() + max(wait.total_seconds(), 0.5)
+    give_up = time.monotonic() + SETTLE_SECONDS
+    while True:
+        found = {flow_id: store.search_executions(TENANT, *refs[flow_id], limit=1000,
+                                                  oldest_first=True) for flow_id in want}
+        pending = [e for runs in found.values() for e in runs if not e.current.is_terminated]
+        for execution in pending:
+            ctx.settle(execution.id)
+        if pending and time.monotonic() < give_up:
+            continue        # their ends may trigger more
+        complete = all(len(found[f]) >= (want[f] or {}).get("count", 1) for f in want)
+        if complete or time.monotonic() > deadline:
+            return found
+        _work_queue(ctx)
+        time.sleep(0.05)
+
+
+def _with_upstream_ids(value: Any, ids: dict[str, str]) -> Any:
+    """`<trigger-flow execution id>` -> the id of the scenario's trigger-flow execution."""
+    if isinstance(value, dict):
+        return {key: _with_upstream_ids(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_upstream_ids(item, ids) for item in value]
+    if isinstance(value, str):
+        for flow_id, execution_id in ids.items():
+            value = value.replace(f"<{flow_id} execution id>", execution_id)
+    return value
+
+
+def _check_triggered_flow(ctx: Context, flow_id: str, runs: list, want: dict) -> None:
+    where = f"triggered.{flow_id}"
+    if "count" in want and len(runs) != want["count"]:
+        states = [((e.trigger or {}).get("variables") or {}).get("state") for e in runs]
+        ctx.fail(f"{where}.count: expected {want['count']} executions, got {len(runs)} "
+                 f"(upstream states {states})")
+    elif not runs:
+        ctx.fail(f"{where}: no execution was created by a Flow trigger")
+    if "outputs_status_in_order" in want:
+        got = [(e.outputs or {}).get("status") for e in runs]
+        if got != list(want["outputs_status_in_order"]):
+            ctx.fail(f"{where}.outputs_status_in_order: expected "
+                     f"{want['outputs_status_in_order']}, got {got}")
+    checked = {key: value for key, value in want.items() if key not in TRIGGERED_KEYS}
+    for index, execution in enumerate(runs):
+        subject = Subject(execution)
+        prefix = f"{where}[{index}] {execution.id}."
+        ctx.failures += check_expect(subject, checked, prefix=prefix)
+        if "trigger_variables" in want:
+            variables = (execution.trigger or {}).get("variables") or {}
+            ctx.failures += match(want["trigger_variables"], variables, subject,
+                                  prefix + "trigger_variables")
+
+
+def _check_triggered(ctx: Context, upstreams: list) -> None:
+    """The executions Flow triggers created after the upstream runs: each flow of
+    `triggered` checked, the first one created within `triggered_within` of the last
+    upstream's end (the upstream test's timeout, also the longest wait here)."""
+    from kestra_lite.model.durations import parse_duration
+    within = parse_duration(ctx.expect["triggered_within"]) \
+        if "triggered_within" in ctx.expect else timedelta(seconds=PAUSE_WAIT_SECONDS)
+    found = _triggered_executions(ctx, within)
+    ids = {execution.flow_id: execution.id for execution in upstreams}
+    ends = [execution.state.end_date for execution in upstreams if execution.state.end_date]
+    last_end = max(ends) if ends else None      # an upstream that did not end has failed
+    for flow_id, want in ctx.expect["triggered"].items():
+        runs = found.get(flow_id) or []
+        _check_triggered_flow(ctx, flow_id, runs, _with_upstream_ids(want or {}, ids))
+        if runs and last_end and "triggered_within" in ctx.expect:
+            lag = runs[0].state.histories[0].date - last_end
+            if lag > within:
+                ctx.fail(f"triggered_within: {flow_id} was created "
+                         f"{lag.total_seconds():.2f}s after the upstream ended "
+                         f"(limit {ctx.expect['triggered_within']})")
+
+
+def h_flow_triggers(ctx: Context) -> None:
+    """Run the scenario's flow (or its `actions`), then check what its listeners did."""
+    upstream_keys = {k: v for k, v in ctx.expect.items()
+                     if k not in ("triggered", "triggered_within")}
+    if ctx.scenario.get("actions"):
+        upstreams = _run_actions(ctx)
+    else:
+        upstreams = [_run_upstream(ctx, ctx.file, upstream_keys)]
+    _check_triggered(ctx, upstreams)
+
+
 HANDLERS: dict[tuple[str, str], Callable[[Context], None]] = {
     ("minimal.yaml", "change-status-of-terminated-execution"): h_change_status,
     ("minimal.yaml", "pause-a-finished-execution"): h_pause_finished,
@@ -1318,6 +1507,12 @@ HANDLERS: dict[tuple[str, str], Callable[[Context], None]] = {
     ("inputs.yaml", "validation-errors"): h_inputs_validation,
     ("switch.yaml", "final-states-when-used-as-subflow"): h_switch_as_subflow,
     ("each-sequential-nested.yaml", "nested-outputs-lookup"): h_each_sequential_nested,
+    ("webhook.yaml", "webhook-requests"): h_webhook_requests,
+    ("webhook.yaml", "unknown-flow"): h_webhook_unknown_flow,
+    ("trigger-flow.yaml", "flow-triggers"): h_flow_triggers,
+    ("trigger-flow-with-pause.yaml", "listener-sees-intermediate-states"): h_flow_triggers,
+    ("flow-trigger-preconditions-flow-listen.yaml", "preconditions-flows-and-where"):
+        h_flow_triggers,
 }
 
 

@@ -1,4 +1,5 @@
-"""The filter language of the list pages (executions, flows, logs, dashboard, blueprints).
+"""The filter language of the list pages (executions, flows, logs, dashboard, blueprints,
+triggers).
 
 A query is text, as typed in the filter bar and carried in the URL as `?q=<text>`:
 
@@ -23,6 +24,9 @@ Keys (PAGE_KEYS says which page takes which):
     level:WARN            logs: TRACE, DEBUG, INFO, WARN, ERROR (that level and above)
     execution:<id>        logs of one execution
     tag:<tag>             blueprints; repeatable, all must match
+    type:Schedule         triggers: Schedule, Flow, Webhook or ScheduleOnDates; repeatable,
+                          OR; also type:Schedule,Flow
+    enabled:true          triggers: true (enabled) or false (disabled in the UI or the YAML)
 
 Pure module: no Flask, no database.
 """
@@ -66,10 +70,11 @@ PAGE_KEYS: dict[str, tuple[str, ...]] = {
     "flows": ("namespace", "label", "scope"),
     "logs": ("level", "namespace", "flow", "execution", "since", "from", "to"),
     "blueprints": ("tag",),
+    "triggers": ("namespace", "flow", "type", "enabled"),
 }
 ALL_KEYS = ("state", "namespace", "flow", "label", "since", "from", "to", "scope", "child",
-            "trigger", "level", "execution", "tag")
-REPEATABLE = frozenset({"state", "label", "tag"})
+            "trigger", "level", "execution", "tag", "type", "enabled")
+REPEATABLE = frozenset({"state", "label", "tag", "type"})
 ALIASES = {"flowid": "flow", "flow_id": "flow", "labels": "label", "status": "state",
            "minlevel": "level", "executionid": "execution", "execution_id": "execution",
            "tags": "tag", "ns": "namespace"}
@@ -87,11 +92,15 @@ KEY_HELP = {
     "level": "the minimum log level",
     "execution": "an execution id",
     "tag": "a blueprint tag (repeatable)",
+    "type": "a trigger type: Schedule, Flow, Webhook (repeatable)",
+    "enabled": "true or false",
 }
 STATES = tuple(state.value for state in State)
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 SCOPES = ("USER", "SYSTEM")
 CHILDREN = ("ALL", "CHILD", "MAIN")
+TRIGGER_TYPES = ("Schedule", "Flow", "Webhook", "ScheduleOnDates")
+BOOLEANS = ("true", "false")
 SYSTEM_NAMESPACE = "system"
 
 _KEY = re.compile(r"^([A-Za-z][A-Za-z_]*):(.*)$", re.S)
@@ -121,6 +130,8 @@ class Filters:
     execution_id: str | None = None
     trigger_execution_id: str | None = None
     tags: list[str] = field(default_factory=list)
+    trigger_types: list[str] = field(default_factory=list)
+    enabled: bool | None = None
     text: str | None = None
     words: list[str] = field(default_factory=list)   # free words; quoted phrases stay whole
 
@@ -355,7 +366,33 @@ def _apply(filters: Filters, key: str, value: str, now: datetime) -> str:
         if text not in filters.tags:
             filters.tags.append(text)
         return text
+    if key == "type":
+        return _apply_trigger_types(filters, value)
+    if key == "enabled":
+        text = value.strip().lower()
+        if text not in BOOLEANS:
+            raise _fail(key, value, "expected true or false")
+        filters.enabled = text == "true"
+        return text
     raise _fail(key, value, "unknown filter")     # unreachable: keys are checked first
+
+
+def _apply_trigger_types(filters: Filters, value: str) -> str:
+    """`type:Schedule` or `type:schedule,flow` (any case): the canonical type names."""
+    by_lower = {name.lower(): name for name in TRIGGER_TYPES}
+    names = [part for part in value.replace(" ", "").split(",") if part]
+    if not names:
+        raise _fail("type", value, f"expected a trigger type: {', '.join(TRIGGER_TYPES)}")
+    canonical = []
+    for name in names:
+        found = by_lower.get(name.lower())
+        if found is None:
+            raise _fail("type", value, f"unknown trigger type {name}; expected one of "
+                        f"{', '.join(TRIGGER_TYPES)}")
+        canonical.append(found)
+        if found not in filters.trigger_types:
+            filters.trigger_types.append(found)
+    return ",".join(canonical)
 
 
 def _keys_hint(page: str) -> str:

@@ -115,6 +115,9 @@ def _insert(flow: Flow, definition: dict, kind: str, now: datetime) -> None:
 
 
 def _refresh(trigger: Trigger, flow: Flow, definition: dict, now: datetime) -> None:
+    if (trigger.revision, trigger.definition, trigger.source_disabled) == \
+            (flow.revision, definition, _source_disabled(flow, definition)):
+        return                                  # nothing changed (a scheduler starting)
     was_enabled = trigger.enabled
     restart = timing(trigger.definition) != timing(definition)
 

@@ -21,6 +21,7 @@ from datetime import datetime
 import peewee
 
 from .db import BaseModel, JSONField, UTCDateTimeField, database, is_sqlite
+from .search import contains, namespace_match
 
 
 class TriggerRow(BaseModel):
@@ -215,19 +216,15 @@ def search_triggers(tenant: str, *, namespace: str | None = None, flow_id: str |
     children; `text` is contained in the namespace, flow id or trigger id."""
     query = TriggerRow.select().where(TriggerRow.tenant == tenant)
     if namespace:
-        query = query.where((TriggerRow.namespace == namespace) |
-                            TriggerRow.namespace.startswith(namespace + "."))
+        query = query.where(namespace_match(TriggerRow.namespace, namespace))
     if flow_id:
         query = query.where(TriggerRow.flow_id == flow_id)
     if kinds:
         query = query.where(TriggerRow.kind.in_(kinds))
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        like = peewee.SQL("ESCAPE '\\'")
-        query = query.where(
-            peewee.Expression(TriggerRow.namespace, "LIKE", peewee.NodeList((pattern, like)))
-            | peewee.Expression(TriggerRow.flow_id, "LIKE", peewee.NodeList((pattern, like)))
-            | peewee.Expression(TriggerRow.trigger_id, "LIKE", peewee.NodeList((pattern, like))))
+        query = query.where(contains(TriggerRow.namespace, text)
+                            | contains(TriggerRow.flow_id, text)
+                            | contains(TriggerRow.trigger_id, text))
     if enabled is not None:
         both_on = (TriggerRow.disabled == False) & (TriggerRow.source_disabled == False)  # noqa
         query = query.where(both_on if enabled else ~both_on)

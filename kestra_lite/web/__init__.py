@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]   # the checkout: templates/ and stat
 
 def _ui_blueprints():
     from . import (admin, blueprints, bookmarks, dashboard, executions, filter_bar, flows,
-                   logs, namespaces, profile, sidebar)
+                   logs, namespaces, profile, sidebar, triggers)
     return [dashboard.bp, flows.bp, executions.bp, logs.bp, namespaces.bp, blueprints.bp,
-            admin.bp, bookmarks.bp, profile.bp, sidebar.bp, filter_bar.bp]
+            triggers.bp, admin.bp, bookmarks.bp, profile.bp, sidebar.bp, filter_bar.bp]
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -28,8 +28,10 @@ LOGIN_WINDOW = 300           # ... within this many seconds
 BASIC_CACHE_SECONDS = 60     # a verified Basic credential is trusted this long (scrypt is slow)
 _basic_cache: dict[str, tuple[float, int, str]] = {}   # key -> (until, user id, hash)
 # Endpoints anyone may call (by endpoint name, never by path prefix: a tenant named
-# "configs" must not open the API).
-OPEN_ENDPOINTS = {"static", "index", "health", "auth.setup", "auth.login", "api_main.configs"}
+# "configs" must not open the API). Webhooks (web/api/webhooks.py, both registrations of
+# the API blueprint) are open: their key is the secret, and they use nothing of a session.
+OPEN_ENDPOINTS = {"static", "index", "health", "auth.setup", "auth.login", "api_main.configs",
+                  "api.webhook_trigger", "api_main.webhook_trigger"}
 
 
 class SessionUser(UserMixin):

@@ -10,9 +10,11 @@ Autocomplete: the input asks `suggest` (htmx, on input and focus). The last word
 decides what is suggested:
   `sta`         keys of the page (`state:`)             -> fills the input
   `state:F`     states (FAILED)                         -> applies the filter
-  `namespace:c` namespaces from the store, `flow:` flow ids, `label:` label keys (fills
-                `label:env=`), then `label:env=` the values of env, `since:` windows,
-                `level:`, `scope:`, `child:` their values, `tag:` blueprint tags.
+  `namespace:c` namespaces from the store (on the triggers page: namespaces holding a
+                trigger), `flow:` flow ids, `label:` label keys (fills `label:env=`),
+                then `label:env=` the values of env, `since:` windows, `level:`,
+                `scope:`, `child:`, `type:` (trigger types), `enabled:` their values,
+                `tag:` blueprint tags.
 A value link navigates to the page with the completed query; a key "link" swaps the input
 (htmx) for one holding `key:` with focus, which asks for the values.
 
@@ -138,6 +140,16 @@ def _value_items(page: str, key: str, partial: str, tenant: str, chips: str) -> 
         today = utcnow().date()
         days = [today - timedelta(days=n) for n in (0, 1, 7, 30)]
         return [{"value": day.isoformat()} for day in days if day.isoformat().startswith(bare)]
+    if key == "type":
+        done, _, last = bare.rpartition(",")
+        prefix = done + "," if done else ""
+        return [{"value": prefix + name} for name in language.TRIGGER_TYPES
+                if name.lower().startswith(last.lower())]
+    if key == "enabled":
+        return [{"value": value} for value in language.BOOLEANS
+                if value.startswith(bare.lower())]
+    if key == "namespace" and page == "triggers":
+        return [{"value": ns} for ns in _trigger_namespaces(tenant, bare)]
     if key == "namespace":
         return [{"value": ns} for ns in search_store.distinct_namespaces(tenant, bare,
                                                                           limit=LIMIT)]
@@ -165,6 +177,16 @@ def _value_items(page: str, key: str, partial: str, tenant: str, chips: str) -> 
         from ..blueprints import all_tags
         return [{"value": tag} for tag in all_tags() if tag.lower().startswith(bare.lower())]
     return []
+
+
+def _trigger_namespaces(tenant: str, prefix: str) -> list[str]:
+    """Namespaces holding a trigger, and their parents (`namespace:` matches children)."""
+    from ..store.triggers import trigger_namespaces
+    names = set()
+    for name in trigger_namespaces(tenant):
+        parts = name.split(".")
+        names.update(".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
+    return sorted(name for name in names if name.startswith(prefix))[:LIMIT]
 
 
 def suggestions(page: str, text: str, tenant: str, chips: str = "") -> list[dict]:

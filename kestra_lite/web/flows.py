@@ -7,7 +7,8 @@ URLs (under /ui/<tenant>), all page state in the query string:
     GET  /flows/new?namespace=&blueprint=      the editor for a new flow
     POST /flows                                create (invalid: the editor again, 422)
     POST /flows/validate                       htmx: the problems of the typed source
-    GET  /flows/<ns>/<id>?tab=                 overview|editor|topology|revisions|executions|execute
+    GET  /flows/<ns>/<id>?tab=                 overview|editor|topology|revisions|executions|
+                                               execute|triggers (web/triggers.py)
     POST /flows/<ns>/<id>                      save a new revision
     POST /flows/<ns>/<id>/delete|restore|execute
     GET  /flows/<ns>/<id>/topology.svg
@@ -35,10 +36,11 @@ from .input_form import LABELS_FIELD, errors_by_input, form_fields, parse_form, 
 from .query_args import int_arg
 from .runtime import runtime
 from .topology import render_svg
+from .triggers import flow_tab_context
 
 bp = Blueprint("flows", __name__)
 
-TABS = ("overview", "editor", "topology", "revisions", "executions", "execute")
+TABS = ("overview", "editor", "topology", "revisions", "executions", "execute", "triggers")
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_SIZE = 25
 RECENT_EXECUTIONS = 10
@@ -480,6 +482,8 @@ def _detail_context(tenant: str, record, tab: str) -> dict:
             context["description"] = render_markdown(flow.description)
     elif tab == "execute":
         context.update(_execute_context(tenant, flow))
+    elif tab == "triggers":
+        context.update(flow_tab_context(tenant, record.namespace, record.flow_id, flow))
     return context
 
 

@@ -17,6 +17,7 @@ NAVIGATION = (  # (label, endpoint, docs page)
     ("Logs", "logs.index"),
     ("Namespaces", "namespaces.index"),
     ("Blueprints", "blueprints.index"),
+    ("Triggers", "triggers.index"),
     ("Administration", "admin.index"),
 )
 DISMISSED = "dismissed_announcements"
@@ -27,6 +28,7 @@ def docs_page() -> str:
     area = (request.endpoint or "").split(".", 1)[0]
     return {"dashboard": "dashboard", "flows": "flows", "executions": "executions",
             "logs": "logs", "namespaces": "namespaces", "blueprints": "blueprints",
+            "triggers": "triggers",
             "admin": "administration", "bookmarks": "bookmarks", "profile": "api"
             }.get(area, "index")
 

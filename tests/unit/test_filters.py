@@ -167,10 +167,34 @@ def test_add_criterion_does_not_repeat_a_chip_and_replaces_single_valued_keys():
 
 
 def test_page_keys_cover_every_page():
-    assert set(PAGE_KEYS) == {"executions", "flows", "logs", "dashboard", "blueprints"}
+    assert set(PAGE_KEYS) == {"executions", "flows", "logs", "dashboard", "blueprints",
+                              "triggers"}
     assert PAGE_KEYS["flows"] == ("namespace", "label", "scope")
+    assert PAGE_KEYS["triggers"] == ("namespace", "flow", "type", "enabled")
     with pytest.raises(ValueError):
         parse_filters("", "nope")
+
+
+def test_trigger_types_are_case_insensitive_repeatable_and_any_of():
+    filters = parse("type:schedule Type:FLOW,webhook namespace:company", "triggers")
+    assert filters.trigger_types == ["Schedule", "Flow", "Webhook"]
+    assert filters.to_query() == "type:Schedule type:Flow,Webhook namespace:company"
+    assert add_criterion("type:Schedule", "type", "Flow") == "type:Schedule type:Flow"
+
+
+def test_an_unknown_trigger_type_names_the_types_expected():
+    error = error_of("type:Cron", "triggers")
+    assert error.criterion == "type:Cron"
+    assert error.message == ("type:Cron: unknown trigger type Cron; expected one of Schedule, "
+                             "Flow, Webhook, ScheduleOnDates")
+
+
+def test_enabled_takes_true_or_false_only_on_the_triggers_page():
+    assert parse("enabled:TRUE", "triggers").enabled is True
+    assert parse("enabled:false", "triggers").enabled is False
+    assert parse("hello", "triggers").enabled is None
+    assert error_of("enabled:yes", "triggers").message == "enabled:yes: expected true or false"
+    assert "filters on this page: state:" in error_of("enabled:true").message
 
 
 def test_filters_from_api_reads_kestras_legacy_parameters():

@@ -11,4 +11,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import executions, flows, instance, kv, logs, namespaces  # noqa: E402,F401
+from . import (executions, flows, instance, kv, logs, namespaces, triggers,  # noqa: E402,F401
+               webhooks)

@@ -574,6 +574,7 @@ class Pass:
         duration = self.ex.state.duration(self.now).total_seconds()
         self._log("INFO", f"Flow completed with state {state.value} in {duration:.3f}s")
         self.decision.terminated = True
+        self.decision.wake_at = None    # an ended execution has nothing left to wake for
 
     def _render_flow_outputs(self, state: State) -> State:
         variables = self._execution_variables()

@@ -6,26 +6,31 @@ All page state is in the query string (`q`, `page`, `size`, `sort` on the list; 
 (POST-redirect-GET, results and errors as flash messages). While an execution is not
 terminated its page polls a fragment (`#execution-live`) and the log tail polls new lines;
 both stop asking once the execution is terminated (the fragment comes back without
-`hx-trigger`).
+`hx-trigger`). The fragment carries the SLA block (deadlines, time left, violations, the
+duration forecast), so it refreshes too; the list flags running executions "at risk".
 """
 from __future__ import annotations
 
 import json
 import mimetypes
 import re
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from flask import (Blueprint, Response, flash, make_response, render_template,
+from flask import (Blueprint, Response, current_app, flash, make_response, render_template,
                    request, url_for)
 from markupsafe import Markup, escape
 
+from ..engine import sla as slas
 from ..errors import InvalidInput, KestraLiteError, NotFound
 from ..model.execution import Execution
 from ..model.filters import FilterError, add_criterion, parse_filters
 from ..model.flow import task_index
+from ..model.forecast import Forecast, clock_time, expected_end, forecast, format_span, risk
 from ..model.inputs import parse_input_specs
-from ..model.state import State, utcnow
+from ..model.state import State, parse_iso, utcnow
 from ..services import bulk as bulk_service
 from ..services import deletion
 from ..services import executions as service
@@ -33,6 +38,7 @@ from ..storage.internal import SCHEME, check_scope, readable_scopes
 from ..store import executions as execution_store
 from ..store import logs as log_store
 from ..store import execution_search
+from ..store import forecast as forecast_store
 from . import htmx, input_form
 from .gantt import format_duration, ordered, task_run_rows
 from .query_args import int_arg
@@ -60,6 +66,8 @@ BULK_ACTIONS = {"kill": "Killed", "pause": "Paused", "resume": "Resumed",
                 "restart": "Restarted", "delete": "Deleted", "labels": "Labelled"}
 BULK_ERRORS_SHOWN = 10
 LABEL_TEXT = re.compile(r"^\s*([^=\s]+)\s*=\s*(.*?)\s*$")
+FORECAST_SECONDS = 30.0        # a flow's duration forecast is reused this long (per process)
+FORECASTS_KEPT = 10_000        # flows whose forecast a process keeps, at most
 
 
 # -- the list ---------------------------------------------------------------------------------
@@ -108,9 +116,11 @@ def index(tenant: str):
                                        sort=state["sort"])
     now = utcnow()
     show_system = bool(filters and filters.names_system_label())
+    shown = found.results if found else []
+    risks = _risks(tenant, shown, now)
     rows = [{"execution": e, "duration": format_duration(e.state.duration(now)),
-             "labels": _visible_labels(e.labels, show_system)}
-            for e in (found.results if found else [])]
+             "labels": _visible_labels(e.labels, show_system), "risk": risks.get(e.id)}
+            for e in shown]
     total = found.total if found else 0
     pages = max((total + state["size"] - 1) // state["size"], 1)
     return render_template(
@@ -120,6 +130,46 @@ def index(tenant: str):
         list_url=lambda **changes: _list_url(tenant, state, **changes),
         filter_url=lambda key, value: _filter_url(tenant, state["q"], key, value),
         sort_param=lambda field: _sort_link(state, field), bulk_actions=BULK_ACTIONS, **state)
+
+
+def _risks(tenant: str, executions: list[Execution], now) -> dict[str, str]:
+    """{execution id: why it is at risk} for the running executions shown (terminated ones
+    cost nothing)."""
+    running = [e for e in executions if not e.current.is_terminated]
+    if not running:
+        return {}
+    forecasts = _forecasts(tenant, [(e.namespace, e.flow_id) for e in running])
+    risks = {}
+    for execution in running:
+        flow = _flow_of(execution)
+        reason = risk(execution.state.start_date, now,
+                      forecasts[(execution.namespace, execution.flow_id)],
+                      slas.max_durations(flow.sla if flow else []))
+        if reason:
+            risks[execution.id] = reason
+    return risks
+
+
+def _forecasts(tenant: str, flows: list[tuple[str, str]]) -> dict[tuple[str, str], Forecast | None]:
+    """The forecast of each (namespace, flow id). Each is computed from the flow's recent
+    successes (one indexed query) at most every FORECAST_SECONDS per web process: it changes
+    only when an execution of the flow succeeds, and the list and the polled execution page
+    ask for it all the time (a 100-row page of running executions spans dozens of flows)."""
+    cache = current_app.extensions.setdefault("kestra_lite_forecasts", {})
+    clock = time.monotonic()
+    found, missing = {}, []
+    for flow in dict.fromkeys(flows):
+        cached = cache.get((tenant, flow))
+        if cached and cached[0] > clock:
+            found[flow] = cached[1]
+        else:
+            missing.append(flow)
+    if len(cache) > FORECASTS_KEPT:
+        cache.clear()
+    for flow, durations in forecast_store.durations_by_flow(tenant, missing).items():
+        found[flow] = forecast(durations)
+        cache[(tenant, flow)] = (clock + FORECAST_SECONDS, found[flow])
+    return found
 
 
 def _sort_link(state: dict, field: str) -> str:
@@ -313,6 +363,74 @@ def _correlated(execution: Execution) -> tuple[str | None, list[Execution], bool
     return correlation, found.results, found.total > len(found.results), url
 
 
+# -- SLA status and forecast ----------------------------------------------------------------
+
+@dataclass
+class SlaLine:
+    """One SLA of the execution's flow, as the execution page shows it."""
+    id: str
+    type: str
+    behavior: str
+    deadline: datetime | None        # MAX_DURATION: start + duration
+    time_left: str | None            # before the deadline, while running
+    expression: str | None           # EXECUTION_ASSERTION's `assert`
+    violation: dict | None           # the violation record ({} when only its key is known)
+    violated_at: str | None          # its date, for people
+
+
+@dataclass
+class SlaStatus:
+    lines: list[SlaLine]
+    forecast: Forecast | None        # while running, from the flow's past successes
+    p50_end: datetime | None
+    p95_end: datetime | None
+    risk: str | None                 # why the running execution is at risk
+
+
+def _sla_lines(flow, execution: Execution, now) -> list[SlaLine]:
+    found = slas.violation_by_key(execution)
+    running = not execution.current.is_terminated
+    lines = []
+    for position, spec in enumerate(flow.sla if flow else []):
+        deadline = slas.deadline(spec, execution.state.start_date)
+        left = deadline - now if deadline and running and deadline > now else None
+        assertion = spec.get("assert") if spec.get("type") == slas.EXECUTION_ASSERTION else None
+        violation = found.get(slas.sla_key(spec, position))
+        lines.append(SlaLine(
+            id=str(spec.get("id")), type=str(spec.get("type")),
+            behavior=spec.get("behavior") or "NONE", deadline=deadline,
+            time_left=format_span(left) if left else None,
+            expression=None if assertion is None else str(assertion), violation=violation,
+            violated_at=_violation_date(violation, now)))
+    return lines
+
+
+def _violation_date(violation: dict | None, now) -> str | None:
+    try:
+        date = parse_iso((violation or {}).get("date"))
+    except (TypeError, ValueError):
+        return None
+    return f"{clock_time(date, now)} UTC" if date else None
+
+
+def _sla_status(execution: Execution, now) -> SlaStatus | None:
+    """The SLA block: None when the flow has no SLA and nothing to forecast."""
+    flow = _flow_of(execution)
+    lines = _sla_lines(flow, execution, now)
+    expected = None
+    if not execution.current.is_terminated:
+        flow_key = (execution.namespace, execution.flow_id)
+        expected = _forecasts(execution.tenant, [flow_key])[flow_key]
+    if not lines and expected is None:
+        return None
+    start = execution.state.start_date
+    p50_end, p95_end = expected_end(start, expected) if expected else (None, None)
+    reason = None
+    if not execution.current.is_terminated:
+        reason = risk(start, now, expected, slas.max_durations(flow.sla if flow else []))
+    return SlaStatus(lines, expected, p50_end, p95_end, reason)
+
+
 def _context(execution: Execution, tab: str) -> dict:
     now = utcnow()
     terminated = execution.current.is_terminated
@@ -322,6 +440,7 @@ def _context(execution: Execution, tab: str) -> dict:
                "actions": _actions(execution), "levels": LEVELS,
                "as_json": _json_html(execution), "format_duration": format_duration,
                "detail_url": lambda **params: _detail_url(execution, **params),
+               "sla": _sla_status(execution, now), "clock": lambda d: clock_time(d, now),
                "system_labels": [l for l in execution.labels if l["key"].startswith("system.")],
                "user_labels": [l for l in execution.labels
                                if not l["key"].startswith("system.")]}

@@ -88,3 +88,16 @@ def format_duration(value: timedelta) -> str:
             text += "." + f"{fraction:06d}".rstrip("0")
         out += f"{sign}{text}S"
     return out
+
+
+def format_minutes_and_more(seconds: float) -> str:
+    """A duration of a minute or more for people: `4m 05s`, `2h 03m`, `3d 04h` (the pages
+    each say shorter ones their own way)."""
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {rest:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"

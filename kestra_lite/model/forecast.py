@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
+from .durations import format_minutes_and_more
+
 MIN_SAMPLES = 3          # fewer past runs say too little to forecast anything
 UNNAMED_SLA = "maxDuration"
 
@@ -89,14 +91,7 @@ def format_span(delta: timedelta) -> str:
         return f"{round(seconds * 1000)}ms"
     if seconds < 60:
         return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s".replace(".0s", "s")
-    minutes, rest = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {rest:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
+    return format_minutes_and_more(seconds)
 
 
 def _utc(moment: datetime) -> datetime:

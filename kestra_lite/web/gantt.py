@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..model.durations import format_minutes_and_more
 from ..model.execution import Execution, TaskRun
 from ..model.state import State, StateInfo
 
@@ -47,14 +48,7 @@ def format_duration(delta: timedelta | None) -> str:
         return f"{seconds:.3f}s"
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, rest = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {rest:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
+    return format_minutes_and_more(seconds)
 
 
 def _end(state: StateInfo, now: datetime) -> datetime:

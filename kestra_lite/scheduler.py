@@ -92,7 +92,19 @@ def run_scheduler(settings: Settings) -> None:
             log.warning("scheduler turn failed: %s", " ".join(str(error).split()))
             db.drop_connection()
             time.sleep(1)
-        time.sleep(TICK_SECONDS)
+        time.sleep(_pause() if state["leader"] else TICK_SECONDS)
+
+
+def _pause() -> float:
+    """Seconds until the next date something is due (a schedule, a wake date), at most
+    TICK_SECONDS: a schedule firing at 12:00:00.000 is not held back by the tick period.
+    Only dates still ahead count: one already due was handled by this turn."""
+    now = utcnow()
+    upcoming = [date for date in (trigger_store.next_fire_at(now),
+                                  execution_store.next_wake_at(now)) if date is not None]
+    if not upcoming:
+        return TICK_SECONDS
+    return min((min(upcoming) - now).total_seconds(), TICK_SECONDS)
 
 
 def _turn(runtime: runtimes.Runtime, me: str, state: dict) -> None:

@@ -220,7 +220,7 @@ def _fire(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
     execution = build_execution(
         runtime, flow, inputs=inputs, labels=labels, now=now, parsed=False,
         trigger={"id": trigger.trigger_id, "type": FLOW, "variables": trigger_variables})
-    execution_store.insert_execution(execution.tenant, execution, wake_at=now)
+    trigger_service.insert_created(execution, now)
     trigger_service.change(trigger, now, lambda row: row.data.update(
         lastFired={"date": iso(now), "executionId": execution.id,
                    "upstreamExecutionId": upstream.execution.id}))

@@ -91,7 +91,7 @@ def _decide(runtime: Runtime, trigger: Trigger, now: datetime) -> Execution | No
     if not _save(trigger, now):
         return None                  # changed meanwhile (UI): decided again next tick
     if execution is not None:
-        execution_store.insert_execution(execution.tenant, execution, wake_at=now)
+        trigger_service.insert_created(execution, now)
     return execution
 
 

@@ -11,7 +11,7 @@ execution at a time); `release` (called when that execution ends) or `unlock` fr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from kestra_lite.engine import preconditions
@@ -22,6 +22,7 @@ from kestra_lite.model.schedule import dates_between, next_date, timing
 from kestra_lite.model.state import State, iso, parse_iso, utcnow
 from kestra_lite.model.triggers import FLOW, SCHEDULE, SCHEDULE_ON_DATES, WEBHOOK
 from kestra_lite.store import db
+from kestra_lite.store import executions as execution_store
 from kestra_lite.store import flows as flow_store
 from kestra_lite.store import logs as log_store
 from kestra_lite.store import triggers as store
@@ -33,6 +34,7 @@ TYPES = {kind: type_string for type_string, kind in KINDS.items()}
 SCHEDULE_KINDS = ("Schedule", "ScheduleOnDates")
 MAX_BACKFILL_DATES = 10_000
 MAX_CONFLICTS = 20
+SAFETY_WAKE = timedelta(seconds=5)
 
 
 # -- the one way to change a row ------------------------------------------------------------
@@ -60,6 +62,13 @@ def change(trigger: Trigger, now: datetime, mutate: Callable[[Trigger], None]) -
             raise NotFound(_not_found(*trigger.key))
         trigger = fresh
     raise Conflict(f"Trigger {'.'.join(trigger.key)} is changing too fast; try again")
+
+
+def insert_created(execution: Execution, now: datetime) -> None:
+    """Store an execution a trigger created. Its advance is enqueued after the commit; the
+    wake date a little later is the safety net should that job be lost (sooner, the
+    scheduler would take the first pass from the workers)."""
+    execution_store.insert_execution(execution.tenant, execution, wake_at=now + SAFETY_WAKE)
 
 
 def log_trigger(trigger: Trigger, level: str, message: str, now: datetime) -> None:

@@ -455,10 +455,13 @@ def due_executions(now: datetime, limit: int = 100) -> list[tuple[str, str]]:
     return list(query)
 
 
-def next_wake_at() -> datetime | None:
-    """The earliest wake_at of all executions (None when nothing is waiting for a date)."""
-    row = (ExecutionRow.select(ExecutionRow.wake_at).where(ExecutionRow.wake_at.is_null(False))
-           .order_by(ExecutionRow.wake_at).limit(1).first())
+def next_wake_at(after: datetime | None = None) -> datetime | None:
+    """The earliest wake_at (later than `after` if given), across tenants; None when no
+    execution waits for a date."""
+    query = ExecutionRow.select(ExecutionRow.wake_at).where(ExecutionRow.wake_at.is_null(False))
+    if after is not None:
+        query = query.where(ExecutionRow.wake_at > after)
+    row = query.order_by(ExecutionRow.wake_at).limit(1).first()
     return row.wake_at if row else None
 
 

@@ -178,9 +178,10 @@ def due_triggers(now: datetime, limit: int = 100) -> list[Trigger]:
     return [_trigger(row) for row in query]
 
 
-def next_fire_at() -> datetime | None:
+def next_fire_at(after: datetime) -> datetime | None:
+    """The earliest next_fire_at later than `after`, across tenants."""
     row = (TriggerRow.select(TriggerRow.next_fire_at)
-           .where(TriggerRow.next_fire_at.is_null(False))
+           .where(TriggerRow.next_fire_at > after)
            .order_by(TriggerRow.next_fire_at).limit(1).first())
     return row.next_fire_at if row else None
 

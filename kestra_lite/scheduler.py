@@ -85,14 +85,21 @@ def run_scheduler(settings: Settings) -> None:
     me = f"{socket.gethostname()}:{os.getpid()}"
     state = {"leader": False, "last_watchdog": time.monotonic()}
     while True:
+        pause = TICK_SECONDS
         try:
             _turn(runtime, me, state)
+            if state["leader"]:
+                pause = _pause()
         except (RedisError, peewee.OperationalError, peewee.InterfaceError) as error:
             # Redis or the database is unreachable: say so, and try again on the next turn
             log.warning("scheduler turn failed: %s", " ".join(str(error).split()))
             db.drop_connection()
-            time.sleep(1)
-        time.sleep(_pause() if state["leader"] else TICK_SECONDS)
+            pause = 1.0
+        except Exception:   # noqa: BLE001 - a bug in one turn must not stop the scheduling
+            log.exception("scheduler turn failed")
+            db.drop_connection()
+            pause = 1.0
+        time.sleep(pause)
 
 
 def _pause() -> float:
@@ -107,22 +114,41 @@ def _pause() -> float:
     return min((min(upcoming) - now).total_seconds(), TICK_SECONDS)
 
 
+# Extend the lock only if we still hold it (one atomic step: a lock that expired and was
+# taken by the standby is not extended by the old leader).
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+def _hold_lead(runtime: runtimes.Runtime, me: str) -> bool:
+    lock = runtime.key("scheduler", "leader")
+    if runtime.redis.set(lock, me, nx=True, px=LOCK_TTL_MS):
+        return True
+    return bool(runtime.redis.eval(_RENEW, 1, lock, me, LOCK_TTL_MS))
+
+
 def _turn(runtime: runtimes.Runtime, me: str, state: dict) -> None:
     """One loop turn: keep (or take) the lead; the leader ticks, and watches every
-    heartbeat period."""
-    lock = runtime.key("scheduler", "leader")
-    if runtime.redis.set(lock, me, nx=True, px=LOCK_TTL_MS) or \
-            runtime.redis.get(lock) == me.encode():
-        runtime.redis.pexpire(lock, LOCK_TTL_MS)
-        if not state["leader"]:
-            log.info("scheduler %s is the leader", me)
-            state["leader"] = True
-            log.info("triggers of %d flows in step", trigger_service.sync_all(runtime))
-        now = utcnow()
-        tick(runtime, now)
-        if time.monotonic() - state["last_watchdog"] > runtime.settings.heartbeat_seconds:
-            state["last_watchdog"] = time.monotonic()
-            watchdog(runtime, now)
-    elif state["leader"]:
-        log.info("scheduler %s lost the lead", me)
-        state["leader"] = False
+    heartbeat period. The lock is renewed between the phases of a long turn."""
+    if not _hold_lead(runtime, me):
+        if state["leader"]:
+            log.info("scheduler %s lost the lead", me)
+            state["leader"] = False
+        return
+    if not state["leader"]:
+        log.info("scheduler %s is the leader", me)
+        state["leader"] = True
+        log.info("triggers of %d flows in step", trigger_service.sync_all(runtime))
+        if not _hold_lead(runtime, me):
+            return
+    now = utcnow()
+    tick(runtime, now)
+    if time.monotonic() - state["last_watchdog"] > runtime.settings.heartbeat_seconds:
+        if not _hold_lead(runtime, me):
+            return
+        state["last_watchdog"] = time.monotonic()
+        watchdog(runtime, now)

@@ -340,8 +340,12 @@ def _offset(text: str | None):
         return timezone.utc
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    except ValueError:
+        raise ConditionError(f"TimeBetween: invalid offset `{text}` (expected -18:00 to "
+                             "+18:00)") from None
 
 
 def _time_of(moment: datetime, offset) -> Time:

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import regex
+
 from kestra_lite.engine.conditions import (ConditionContext, ConditionError, condition_matches,
                                            describe, label_pairs, label_text, short_type)
 from kestra_lite.engine.expressions import ExpressionError, is_truthy
@@ -251,11 +253,26 @@ def _string_test(operator: str, value: str, expected: str) -> bool:
     if operator == "CONTAINS":
         return expected in value
     if operator == "REGEX":
-        try:
-            return re.fullmatch(expected, value) is not None
-        except re.error as exc:
-            raise ConditionError(f"invalid REGEX `{expected}`: {exc}") from None
+        return regex_matches(expected, value)
     raise ConditionError(f"unknown filter type `{operator}`")
+
+
+REGEX_TIMEOUT = 0.05             # seconds: a pathological pattern fails, it never stalls
+REGEX_MAX_VALUE = 10_000         # characters of a value a REGEX filter looks at
+
+
+def regex_matches(pattern: str, value: str) -> bool:
+    """Full match, bounded in time (the `regex` module's timeout; `re` would backtrack for
+    minutes on a pattern like `(a|aa)+$`, while the evaluating process holds a write
+    transaction)."""
+    try:
+        return regex.fullmatch(pattern, value[:REGEX_MAX_VALUE],
+                               timeout=REGEX_TIMEOUT) is not None
+    except regex.error as exc:
+        raise ConditionError(f"invalid REGEX `{pattern}`: {exc}") from None
+    except TimeoutError:
+        raise ConditionError(f"REGEX `{pattern}` took longer than {REGEX_TIMEOUT * 1000:.0f} "
+                             "ms on a value: simplify it") from None
 
 
 def _field_value(flt: dict, ctx: ConditionContext) -> str | None:

@@ -269,7 +269,7 @@ def _part_values(part: str, spec: _Field, expression: str) -> set[int]:
     range_text, _, step_text = part.partition("/")
     step = 1
     if step_text:
-        if not step_text.isdigit() or int(step_text) == 0:
+        if not _is_small_number(step_text) or int(step_text) == 0:
             raise CronError(f"Invalid step `/{step_text}` in {spec.name} `{part}` {where}: "
                             "expected a positive number")
         step = int(step_text)
@@ -291,12 +291,17 @@ def _part_values(part: str, spec: _Field, expression: str) -> set[int]:
     return set(range(low, high + 1, step))
 
 
+def _is_small_number(token: str) -> bool:
+    """ASCII digits only (`²` passes str.isdigit but not int()), at most 4 of them."""
+    return token.isascii() and token.isdigit() and len(token) <= 4
+
+
 def _number(token: str, spec: _Field, expression: str) -> int:
     where = f"in cron expression `{expression}`"
     upper = token.upper()
     if spec.names and upper in spec.names:
         return spec.names[upper]
-    if not token.isdigit():
+    if not _is_small_number(token):
         raise CronError(f"Invalid {spec.name} `{token}` {where}: expected a number "
                         f"{spec.low}-{spec.high}{spec.name_hint} (`L`, `W` and `#` are not "
                         "supported)")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
+
+import regex
 
 from ..errors import InvalidFlow, Problem
 from .cron import Cron, CronError
@@ -305,9 +307,23 @@ def _parse_trigger(raw, p: tuple, add) -> dict | None:
         if raw.get("preconditions") is not None:
             _check_preconditions(raw["preconditions"], p + ("preconditions",), add)
     elif canonical == SCHEDULE_ON_DATES:
-        if not isinstance(raw.get("dates"), (list, str)):
-            add(p, f"Missing required property `dates` of {label}")
+        dates = raw.get("dates")
+        if not isinstance(dates, list) or not dates:
+            add(p, f"Missing required property `dates` of {label} (a list of date-times)")
+        else:
+            for i, value in enumerate(dates):
+                if not _is_date_time(value):
+                    add(p + ("dates", i), f"`{value}` is not an ISO date-time "
+                                          "(e.g. 2026-12-01T09:00:00Z)")
     return trigger
+
+
+def _is_date_time(value) -> bool:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return 1900 <= moment.year <= 9999
 
 
 def parse_conditions(raw, p: tuple, add) -> list:
@@ -344,6 +360,10 @@ def _parse_condition(raw, p: tuple, add):
             add(p, f"Missing required property `{key}` of condition `{short}`")
     if short in ("Not", "Or") and isinstance(raw.get("conditions"), list):
         cond["conditions"] = parse_conditions(raw["conditions"], p + ("conditions",), add)
+    if short == "MultipleCondition" and raw.get("conditions") is not None and \
+            not isinstance(raw["conditions"], dict):
+        add(p + ("conditions",), "`conditions` of a MultipleCondition must be a map of name "
+                                 "-> condition")
     if short == "MultipleCondition" and isinstance(raw.get("conditions"), dict):
         cond["conditions"] = {k: _parse_condition(v, p + ("conditions", k), add)
                               for k, v in raw["conditions"].items()}
@@ -391,9 +411,7 @@ def _check_preconditions(raw, p: tuple, add) -> None:
                 if entry.get("namespace") is None:
                     add(fp, "Missing required property `namespace` of a preconditions flow")
                 _check_states(entry.get("states"), fp + ("states",), add, "states")
-                if entry.get("labels") is not None and not isinstance(entry["labels"],
-                                                                      (dict, list)):
-                    add(fp + ("labels",), "`labels` must be a map")
+                _check_label_filter(entry.get("labels"), fp + ("labels",), add)
     where = raw.get("where")
     if where is not None:
         if not isinstance(where, list):
@@ -404,6 +422,18 @@ def _check_preconditions(raw, p: tuple, add) -> None:
     window = raw.get("timeWindow")
     if window is not None:
         _check_time_window(window, p + ("timeWindow",), add)
+
+
+def _check_label_filter(labels, p: tuple, add) -> None:
+    """Labels an upstream execution must carry: a map, or a list of `key`/`value` items."""
+    if labels is None or isinstance(labels, dict):
+        return
+    if not isinstance(labels, list):
+        add(p, "`labels` must be a map or a list of `key`/`value` mappings")
+        return
+    for i, item in enumerate(labels):
+        if not isinstance(item, dict) or "key" not in item or "value" not in item:
+            add(p + (i,), "`labels` list items must be mappings with `key` and `value`")
 
 
 def _check_where(entry, p: tuple, add) -> None:
@@ -453,9 +483,31 @@ def _check_where(entry, p: tuple, add) -> None:
         else:
             if flt.get("value") is None:
                 add(fp, f"Filter of type `{ftype}` requires `value`")
+            elif ftype == "REGEX" and not _is_expression(flt["value"]):
+                try:
+                    regex.compile(str(flt["value"]))
+                except regex.error as exc:
+                    add(fp + ("value",), f"Invalid REGEX `{flt['value']}`: {exc}")
             if "values" in flt:
                 add(fp + ("values",), f"Filter of type `{ftype}` cannot have `values`, use "
                                       "`value`", True)
+
+
+def _is_time_of_day(value) -> bool:
+    text = str(value)
+    if not _TIME_RE.match(text):
+        return False
+    parts = text.split(":")
+    seconds = float(parts[2]) if len(parts) > 2 else 0.0
+    return int(parts[0]) < 24 and int(parts[1]) < 60 and seconds < 60
+
+
+def _check_positive(value, p: tuple, add, name: str) -> None:
+    try:
+        if value is not None and parse_duration(value) <= timedelta(0):
+            add(p, f"`{name}` must be longer than zero")
+    except ValueError:
+        pass                                # reported by _check_duration
 
 
 def _check_time_window(window, p: tuple, add) -> None:
@@ -483,11 +535,12 @@ def _check_time_window(window, p: tuple, add) -> None:
     for key in ("window", "windowAdvance"):
         if key in WINDOW_FIELDS[wtype]:
             _check_duration(window.get(key), p + (key,), add, key)
+    _check_positive(window.get("window"), p + ("window",), add, "window")
     for key in ("deadline", "startTime", "endTime"):
         value = window.get(key)
-        if value is not None and key in WINDOW_FIELDS[wtype] and \
-                not _TIME_RE.match(str(value)):
-            add(p + (key,), f"`{key}` must be a time `HH:MM:SS`, got `{value}`")
+        if value is not None and key in WINDOW_FIELDS[wtype] and not _is_time_of_day(value):
+            add(p + (key,), f"`{key}` must be a time of day `HH:MM:SS` (00:00:00 to "
+                            f"23:59:59), got `{value}`")
 
 
 # ---------------------------------------------------------------------------------------

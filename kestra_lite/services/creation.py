@@ -41,6 +41,8 @@ def execution_labels(flow: Flow, given: list[dict], execution_id: str) -> list[d
     labels: list[dict] = [dict(l) for l in flow.labels if not l["key"].startswith("system.")]
     for label in given:
         key = label["key"]
+        if "\x00" in f"{key}{label['value']}":
+            raise InvalidInput(f"Label `{key}` contains a NUL character")
         if key.startswith("system.") and key != CORRELATION_ID:
             raise InvalidInput("System labels can only be set by Kestra itself, offending label: "
                                f"{key}={label['value']}")

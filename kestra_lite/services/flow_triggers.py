@@ -23,7 +23,7 @@ from kestra_lite.engine import preconditions
 from kestra_lite.engine.conditions import ConditionContext, ConditionError, all_conditions_match
 from kestra_lite.engine.expressions import ExpressionError, render, render_value
 from kestra_lite.engine.variables import OutputsIndex, execution_variables
-from kestra_lite.errors import InvalidInput
+from kestra_lite.errors import InvalidInput, NotFound
 from kestra_lite.model.execution import Execution, label_list
 from kestra_lite.model.state import TERMINATED, State, iso, utcnow
 from kestra_lite.model.triggers import FLOW
@@ -73,26 +73,43 @@ def process_event(runtime: Runtime, event_id: int, now: datetime | None = None) 
 
 
 def sweep(runtime: Runtime, now: datetime, limit: int = 100) -> int:
-    """Evaluate the events whose process died before evaluating them (scheduler tick)."""
+    """Evaluate the events whose process died before evaluating them (scheduler tick). An
+    event that cannot be evaluated (a bug, not the database) is logged and dropped, so it
+    does not block the ones behind it."""
     events = store.stale_events(now - STALE_AFTER, limit)
     for event in events:
-        process_event(runtime, event.id, now)
+        try:
+            process_event(runtime, event.id, now)
+        except Exception as error:   # noqa: BLE001
+            if db.is_database_error(error):
+                raise
+            log.exception("trigger event %s of execution %s dropped", event.id,
+                          event.execution_id)
+            with db.write_transaction():
+                store.claim_event(event.id)
     return len(events)
 
 
 def _evaluate(runtime: Runtime, event: store.TriggerEvent, now: datetime) -> list[Execution]:
+    """Release the trigger that created the upstream (if it just ended), then evaluate the
+    listeners that care about this state. Windows are placed at the event's own time (an
+    event swept late still counts in the window it happened in)."""
+    state = State(event.state)
+    listeners = [t for t in store.listeners(event.tenant)
+                 if state.value in (t.definition.get("states") or DEFAULT_STATES)]
+    if not listeners and not state.is_terminated:
+        return []
     upstream = execution_store.find_execution(event.tenant, event.execution_id)
     if upstream is None:
         return []
-    state = State(event.state)
     if state.is_terminated:
         trigger_service.release(upstream, state, now)
     context = _Upstream(runtime, upstream, state)
     created = []
-    for trigger in store.listeners(event.tenant):
+    for trigger in listeners:
         if (trigger.namespace, trigger.flow_id) == (upstream.namespace, upstream.flow_id):
             continue                                    # never against its own flow
-        execution = _evaluate_trigger(runtime, trigger, context, now)
+        execution = _evaluate_trigger(runtime, trigger, context, event.created, now)
         if execution is not None:
             created.append(execution)
     return created
@@ -145,19 +162,23 @@ class _Upstream:
 
 
 def _evaluate_trigger(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
-                      now: datetime) -> Execution | None:
-    definition = trigger.definition
-    if upstream.state.value not in (definition.get("states") or DEFAULT_STATES):
-        return None
+                      happened: datetime, now: datetime) -> Execution | None:
+    """The execution this listener creates for the event, if any. Any failure but the
+    database's is the listener's own (a bad expression, a condition that cannot be
+    evaluated): logged and kept on the trigger; the other listeners go on."""
     try:
         context = upstream.context()
-        if not all_conditions_match(definition.get("conditions") or [], context):
+        if not all_conditions_match(trigger.definition.get("conditions") or [], context):
             return None
-        windows = _accumulate(trigger, context, now)
+        windows = _accumulate(trigger, context, happened)
         if windows is None:
             return None
         execution = _fire(runtime, trigger, upstream, now)
-    except (ConditionError, ExpressionError, InvalidInput) as error:
+    except Exception as error:   # noqa: BLE001
+        if db.is_database_error(error):
+            raise
+        if not isinstance(error, (ConditionError, ExpressionError, InvalidInput)):
+            log.exception("flow trigger %s failed", ".".join(trigger.key))
         _record_error(trigger, upstream.execution, error, now)
         return None
     for pre, window in windows:
@@ -173,6 +194,8 @@ def _accumulate(trigger: Trigger, context: ConditionContext,
     `resetOnSuccess: false` an unrelated event does not fire again), else None."""
     satisfied, counted = [], False
     sets = preconditions.from_trigger(trigger.definition)
+    if sets:        # one evaluation of this listener's windows at a time (PostgreSQL)
+        store.get_trigger(trigger.tenant, *trigger.key, for_update=True)
     for pre in sets:
         results = preconditions.evaluate_parts(pre, context)
         if any(results.values()):
@@ -232,5 +255,8 @@ def _record_error(trigger: Trigger, upstream: Execution, error: Exception,
     message = str(error) or type(error).__name__
     text = f"Flow trigger '{trigger.trigger_id}' failed on execution {upstream.id}: {message}"
     trigger_service.log_trigger(trigger, "WARN", text, now)
-    trigger_service.change(trigger, now, lambda row: row.data.update(
-        lastError={"date": iso(now), "message": text}))
+    try:
+        trigger_service.change(trigger, now, lambda row: row.data.update(
+            lastError={"date": iso(now), "message": text}))
+    except NotFound:
+        pass                                   # the listener was deleted meanwhile

@@ -72,8 +72,8 @@ def _decide(runtime: Runtime, trigger: Trigger, now: datetime) -> Execution | No
     backfill = trigger.backfill if trigger.backfill and not trigger.backfill.get("paused") \
         else None
     date = parse_iso(backfill["currentDate"]) if backfill else trigger.next_date
-    if date is None:
-        _save(trigger, now)
+    if date is None or date > now:
+        _save(trigger, now)          # not due yet (a lock re-check): armed for its date
         return None
     if not backfill:
         date = _recover_missed(trigger, date, now)
@@ -229,6 +229,9 @@ def _advance(trigger: Trigger, date: datetime, backfill: dict | None,
     if following is None or following > end:
         trigger.backfill = None
         trigger.data["lastBackfill"] = dict(backfill, fired=fired, currentDate=None)
+        if trigger.next_date is not None and trigger.next_date <= end:
+            # live dates the backfill covered ran once, in the backfill
+            trigger.next_date = next_date(trigger.definition, end)
     else:
         trigger.backfill = dict(backfill, fired=fired, currentDate=iso(following))
 

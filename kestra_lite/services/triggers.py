@@ -10,6 +10,7 @@ execution at a time); `release` (called when that execution ends) or `unlock` fr
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -28,6 +29,7 @@ from kestra_lite.store import logs as log_store
 from kestra_lite.store import triggers as store
 from kestra_lite.store.triggers import Trigger
 
+log = logging.getLogger(__name__)
 KINDS = {SCHEDULE: "Schedule", FLOW: "Flow", WEBHOOK: "Webhook",
          SCHEDULE_ON_DATES: "ScheduleOnDates"}
 TYPES = {kind: type_string for type_string, kind in KINDS.items()}
@@ -35,17 +37,24 @@ SCHEDULE_KINDS = ("Schedule", "ScheduleOnDates")
 MAX_BACKFILL_DATES = 10_000
 MAX_CONFLICTS = 20
 SAFETY_WAKE = timedelta(seconds=5)
+LOCK_CHECK = timedelta(minutes=1)
 
 
 # -- the one way to change a row ------------------------------------------------------------
 
 def arm(trigger: Trigger, now: datetime) -> None:
-    """Set when the scheduler must look at the row: never for listeners, webhooks, disabled
-    or locked schedules; now for a running backfill; else at the schedule's next date."""
-    if trigger.kind not in SCHEDULE_KINDS or not trigger.enabled or trigger.execution_id:
+    """Set when the scheduler must look at the row: never for listeners, webhooks and
+    disabled schedules; a minute later for a locked one; now for a running backfill; else
+    at the schedule's next date."""
+    if trigger.kind not in SCHEDULE_KINDS or not trigger.enabled:
         trigger.next_fire_at = None
+    elif trigger.execution_id:
+        # the end of the lock holder re-arms it at once; this later look repairs a lock
+        # whose release was lost (the holder deleted, its end event dropped)
+        trigger.next_fire_at = now + LOCK_CHECK
     elif trigger.backfill and not trigger.backfill.get("paused"):
-        trigger.next_fire_at = now
+        current = parse_iso(trigger.backfill.get("currentDate"))
+        trigger.next_fire_at = max(now, current) if current else now
     else:
         trigger.next_fire_at = trigger.next_date
 
@@ -130,12 +139,22 @@ def _refresh(trigger: Trigger, flow: Flow, definition: dict, now: datetime) -> N
     was_enabled = trigger.enabled
     restart = timing(trigger.definition) != timing(definition)
 
+    if _windowed(trigger.definition) != _windowed(definition):
+        # the accumulated results belong to the old conditions (condition_0 may now be
+        # another flow): the windows start again
+        store.delete_windows(flow.tenant, flow.namespace, flow.id)
+
     def mutate(row: Trigger) -> None:
         row.revision, row.definition = flow.revision, definition
         row.source_disabled = _source_disabled(flow, definition)
         if row.kind in SCHEDULE_KINDS and (restart or (row.enabled and not was_enabled)):
             row.next_date = next_date(definition, now)   # dates while off are not missed
     change(trigger, now, mutate)
+
+
+def _windowed(definition: dict) -> tuple:
+    """What a Flow trigger's precondition windows accumulate results for."""
+    return definition.get("preconditions"), definition.get("conditions")
 
 
 def _source_disabled(flow: Flow, definition: dict) -> bool:
@@ -155,9 +174,15 @@ def sync_all(runtime, now: datetime | None = None) -> int:
     for tenant in flow_store.tenants():
         for record in flow_store.list_flows(tenant):
             flow = runtime.load_flow(tenant, record.namespace, record.flow_id, record.revision)
-            if flow is not None:
+            if flow is None:
+                continue
+            synced.add((tenant, record.namespace, record.flow_id))
+            try:
                 sync_flow(runtime, flow, now)
-                synced.add((tenant, record.namespace, record.flow_id))
+            except Exception as error:   # noqa: BLE001 - one flow must not stop the others
+                if db.is_database_error(error):
+                    raise
+                log.exception("triggers of %s.%s not synced", flow.namespace, flow.id)
     for tenant, namespace, flow_id in store.trigger_flows() - synced:
         remove_flow(tenant, namespace, flow_id)
     return len(synced)
@@ -188,7 +213,10 @@ def release(execution: Execution, state: State, now: datetime) -> None:
             row.execution_id = None
         if stop:
             row.disabled = True
-    change(trigger, now, mutate)
+    try:
+        change(trigger, now, mutate)
+    except NotFound:
+        return                                  # the flow was deleted meanwhile
     if stop:
         log_trigger(trigger, "INFO", f"Trigger '{trigger_id}' disabled: execution "
                                      f"{execution.id} ended {state.value} (stopAfter)", now)
@@ -242,13 +270,21 @@ def start_backfill(runtime, tenant: str, namespace: str, flow_id: str, trigger_i
     end = end or now
     if end < start:
         raise InvalidInput(f"The backfill end ({iso(end)}) is before its start ({iso(start)})")
-    dates = dates_between(trigger.definition, start, end, limit=MAX_BACKFILL_DATES + 1)
+    if end > now:
+        raise InvalidInput(f"The backfill end ({iso(end)}) is in the future: a backfill runs "
+                           "past dates, the schedule itself runs the coming ones")
+    try:
+        dates = dates_between(trigger.definition, start, end, limit=MAX_BACKFILL_DATES + 1)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"The backfill range {iso(start)} - {iso(end)} is out of range") \
+            from None
     if not dates:
         raise InvalidInput(f"The schedule has no date between {iso(start)} and {iso(end)}")
     if len(dates) > MAX_BACKFILL_DATES:
         raise InvalidInput(f"The backfill covers more than {MAX_BACKFILL_DATES:,} dates; "
                            "choose a shorter range")
     labels = label_list(labels) if labels else []
+    inputs = _storable_inputs(runtime, trigger, inputs or {})
     _check_backfill_inputs(runtime, trigger, inputs, labels, now)
     backfill = {"start": iso(start), "end": iso(end), "currentDate": iso(dates[0]),
                 "inputs": inputs or {}, "labels": labels, "paused": False, "fired": 0,
@@ -257,6 +293,20 @@ def start_backfill(runtime, tenant: str, namespace: str, flow_id: str, trigger_i
     log_trigger(trigger, "INFO", f"Backfill of {len(dates):,} dates from {iso(start)} to "
                                  f"{iso(end)} started", now)
     return trigger
+
+
+def _storable_inputs(runtime, trigger: Trigger, inputs: dict) -> dict:
+    """Backfill inputs are kept in the trigger row until its last date, so SECRET values
+    (they would sit there in clear) and uploaded FILEs (every execution reads its own files
+    only) are refused with the way around."""
+    flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
+    kinds = {spec.id: spec.type for spec in (flow.inputs if flow else [])}
+    for input_id in inputs:
+        if kinds.get(input_id) in ("SECRET", "FILE"):
+            raise InvalidInput(f"Input `{input_id}` is a {kinds[input_id]}: a backfill cannot "
+                               "keep it; give the input a default (or read a secret with "
+                               "secret() in the flow)")
+    return dict(inputs)
 
 
 def _check_backfill_inputs(runtime, trigger: Trigger, inputs, labels, now) -> None:

@@ -37,7 +37,7 @@ class WebhookRequest:
         text = self.body.decode("utf-8", errors="replace")
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):     # not JSON, or nested too deep to keep
             return text
 
 

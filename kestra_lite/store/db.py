@@ -116,6 +116,12 @@ def retrying(operation: Callable[[], Any], *, within: float = OUTAGE_SECONDS,
             delay = min(delay * 2, 2.0)
 
 
+def is_database_error(error: Exception) -> bool:
+    """An error of the database driver (the transaction is likely unusable: let it roll
+    back), as opposed to a bug or a bad value in the caller's own code."""
+    return isinstance(error, (peewee.DatabaseError, peewee.InterfaceError))
+
+
 def is_transient(error: Exception) -> bool:
     """A connection problem (worth retrying), not a bad statement."""
     if isinstance(error, peewee.InterfaceError) or not is_sqlite():

@@ -29,7 +29,7 @@ from flask import (Blueprint, current_app, flash, make_response, render_template
 from ..engine import conditions
 from ..errors import Conflict, InvalidInput, NotFound
 from ..model.filters import FilterError, parse_filters
-from ..model.state import parse_iso, utcnow
+from ..model.state import bounded_utc, parse_iso, utcnow
 from ..services import triggers as service
 from ..store import triggers as store
 from ..store.triggers import Trigger
@@ -262,7 +262,11 @@ def _local_moment(text: str, zone) -> datetime | None:
             from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc)
+    try:
+        return bounded_utc(moment)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"`{text}` is out of range: pick a year between 1900 and "
+                           "9999") from None
 
 
 def _range(trigger: Trigger, form) -> tuple[datetime, datetime | None, dict]:
@@ -351,7 +355,11 @@ def _preview(trigger: Trigger, values) -> dict | None:
         return None
     if errors or start is None:
         return None
-    dates = dates_between(trigger.definition, start, end or utcnow(), limit=PREVIEW_LIMIT + 1)
+    try:
+        dates = dates_between(trigger.definition, start, end or utcnow(),
+                              limit=PREVIEW_LIMIT + 1)
+    except (ValueError, OverflowError):
+        return None
     return {"count": min(len(dates), PREVIEW_LIMIT), "more": len(dates) > PREVIEW_LIMIT,
             "first": dates[0] if dates else None,
             "last": dates[-1] if dates and len(dates) <= PREVIEW_LIMIT else None}

@@ -186,3 +186,12 @@ def test_a_logged_in_browser_posting_cross_site_reaches_only_the_webhook(app, al
     assert refused.status_code == 400
     assert "CSRF" in refused.get_json()["message"]
     assert len(_executions()) == 1
+
+
+def test_credentials_sent_with_a_webhook_are_not_stored_in_the_execution(hook, anonymous):
+    response = anonymous.post(URL, json={"a": 1}, headers={
+        "Authorization": "Basic YWxpY2U6c2VjcmV0", "Proxy-Authorization": "Bearer kl_x",
+        "X-Request-Id": "r-1"})
+    headers = {name.lower() for name in _variables(response)["headers"]}
+    assert "x-request-id" in headers
+    assert not headers & {"authorization", "proxy-authorization", "cookie"}

@@ -302,3 +302,14 @@ def test_preconditions_and_a_legacy_multiple_condition_must_both_be_met(runtime)
     assert triggered("report") == []
     run(runtime, transform)
     assert len(triggered("report")) == 1
+
+
+def test_editing_the_preconditions_starts_their_windows_again(runtime):
+    extract, transform = upstream(runtime), upstream(runtime, "transform")
+    upstream(runtime, "other")
+    deploy(runtime, PRECONDITIONS.format(extra=""))
+    run(runtime, extract)                       # condition_0 (extract) met
+    deploy(runtime, PRECONDITIONS.format(extra="").replace("flowId: extract",
+                                                           "flowId: other"))
+    run(runtime, transform)                     # condition_0 is now `other`: not met
+    assert triggered("report") == []

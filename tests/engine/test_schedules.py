@@ -100,7 +100,8 @@ def test_a_locked_schedule_waits_for_its_execution_then_fires_the_waiting_date(r
     assert execution_store.load_execution(TENANT, first.id).current is State.PAUSED
     assert row().execution_id == first.id
     assert schedules.fire_due(runtime, T0 + timedelta(hours=2)) == 0     # locked: parked
-    assert row().next_fire_at is None and row().next_date == T0 + timedelta(hours=2)
+    assert row().next_date == T0 + timedelta(hours=2)
+    assert row().next_fire_at == T0 + timedelta(hours=2, minutes=1)      # the lock re-check
     from kestra_lite.services import executions as execution_service
     execution_service.kill(runtime, TENANT, first.id)
     work(runtime)
@@ -109,6 +110,20 @@ def test_a_locked_schedule_waits_for_its_execution_then_fires_the_waiting_date(r
     assert schedules.fire_due(runtime, T0 + timedelta(hours=2, seconds=30)) == 1
     assert [e.trigger["variables"]["date"] for e in executions()] == [
         "2031-03-04T11:00:00Z", "2031-03-04T12:00:00Z"]
+
+
+def test_a_lock_whose_execution_vanished_is_dropped_at_the_next_check(runtime):
+    deploy(runtime, hourly(tasks="""
+          - id: wait
+            type: io.kestra.plugin.core.flow.Pause
+    """))
+    schedules.fire_due(runtime, T0 + timedelta(hours=1))
+    [first] = executions()
+    execution_store.delete_execution(TENANT, first.id)      # no end event will come
+    assert schedules.fire_due(runtime, T0 + timedelta(hours=1, seconds=30)) == 0
+    assert schedules.fire_due(runtime, T0 + timedelta(hours=1, minutes=1)) == 0
+    assert row().execution_id is None                        # dropped at the re-check
+    assert schedules.fire_due(runtime, T0 + timedelta(hours=2)) == 1
 
 
 def test_unlock_frees_a_schedule_whose_execution_is_stuck(runtime):
@@ -330,3 +345,47 @@ def test_a_starting_scheduler_repairs_rows_a_dead_deploy_or_delete_left_wrong(ru
     assert trigger_service.sync_all(runtime, T0) == 1
     assert row() is not None and row().next_date == T0 + timedelta(hours=1)
     assert trigger_store.flow_triggers(TENANT, NS, "gone") == []
+
+
+def test_a_backfill_over_dates_the_live_schedule_missed_runs_each_of_them_once(runtime):
+    deploy(runtime, hourly(), now=T0)            # next live date 11:00
+    later = T0 + timedelta(hours=3, minutes=30)  # the scheduler was down until 13:30
+    trigger_service.start_backfill(runtime, TENANT, NS, "hourly", "every-hour",
+                                   start=T0, end=T0 + timedelta(hours=3), now=later)
+    for _ in range(8):
+        schedules.fire_due(runtime, later)
+        work(runtime)
+    hours = [e.trigger["variables"]["date"][11:13] for e in executions()]
+    assert hours == ["10", "11", "12", "13"]     # each once: none again from the live side
+    assert row().next_date == T0 + timedelta(hours=4)
+
+
+def test_a_backfill_cannot_end_in_the_future(runtime):
+    deploy(runtime, hourly())
+    with pytest.raises(InvalidInput, match="in the future"):
+        trigger_service.start_backfill(runtime, TENANT, NS, "hourly", "every-hour",
+                                       start=T0, end=T0 + timedelta(hours=5), now=T0)
+
+
+def test_a_backfill_refuses_secret_and_file_inputs_it_would_have_to_keep(runtime):
+    deploy(runtime, """
+        id: hourly
+        namespace: company.team
+        inputs:
+          - id: password
+            type: SECRET
+            required: false
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: hi
+        triggers:
+          - id: every-hour
+            type: io.kestra.plugin.core.trigger.Schedule
+            cron: "0 * * * *"
+    """)
+    with pytest.raises(InvalidInput, match="`password` is a SECRET"):
+        trigger_service.start_backfill(runtime, TENANT, NS, "hourly", "every-hour",
+                                       start=T0 - timedelta(hours=2), end=T0,
+                                       inputs={"password": "hunter2"}, now=T0)
+    assert row().backfill is None

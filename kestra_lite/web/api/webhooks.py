@@ -27,7 +27,8 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 ENDPOINT = "webhook_trigger"
 # both registrations of the API blueprint (web/__init__.py); auth.OPEN_ENDPOINTS lists them
 ENDPOINTS = frozenset({f"api.{ENDPOINT}", f"api_main.{ENDPOINT}"})
-PRIVATE_HEADERS = frozenset({"cookie"})
+# credentials a browser or a proxy may add: never stored in an execution's trigger.headers
+PRIVATE_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 
 
 @bp.url_value_preprocessor

@@ -313,3 +313,23 @@ def test_editing_the_preconditions_starts_their_windows_again(runtime):
                                                            "flowId: other"))
     run(runtime, transform)                     # condition_0 is now `other`: not met
     assert triggered("report") == []
+
+
+def test_a_broken_listener_row_neither_stops_the_others_nor_the_scheduler(runtime):
+    """A definition that slipped past validation (an older version's row) fails on its own:
+    logged on it, while the other listeners fire and the sweep keeps going."""
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    trigger_store.insert_trigger(trigger_store.Trigger(
+        tenant=TENANT, namespace=NS, flow_id="broken", trigger_id="bad", kind="Flow",
+        revision=1, updated=utcnow(), definition={
+            "type": "io.kestra.plugin.core.trigger.Flow", "conditions": [{
+                "type": "io.kestra.plugin.core.condition.MultipleCondition", "id": "m",
+                "conditions": ["not a condition"]}]}))
+    up = run(runtime, flow)
+    assert len(triggered("load")) == 1
+    broken = trigger_store.get_trigger(TENANT, NS, "broken", "bad")
+    assert "failed on execution" in broken.data["lastError"]["message"]
+    trigger_store.add_event(TENANT, up.id, "SUCCESS", utcnow() - timedelta(seconds=5))
+    scheduler.tick(runtime, utcnow())          # does not raise
+    assert len(triggered("load")) == 2

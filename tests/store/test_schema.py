@@ -6,6 +6,13 @@ from kestra_lite.store import triggers
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 
+def set_schema_version(version: int) -> None:
+    """Make the database say it is at `version` (one row: on PostgreSQL the schema_version
+    table outlives each test's truncation)."""
+    store_db.SchemaVersion.delete().execute()
+    store_db.SchemaVersion.create(version=version, name="test", applied_at=NOW)
+
+
 def test_migrate_is_idempotent_and_records_the_latest_version(db):
     latest = store_db.MIGRATIONS[-1].version
     assert store_db.migrate() == latest
@@ -108,7 +115,7 @@ def test_migration_4_replaces_the_unused_trigger_state_table(db):
     db.execute_sql('DROP TABLE "triggers"')
     db.execute_sql('DROP TABLE "trigger_events"')
     db.execute_sql('CREATE TABLE "trigger_state" (id INTEGER PRIMARY KEY)')
-    db.execute_sql("UPDATE schema_version SET version = 3")
+    set_schema_version(3)
     assert store_db.migrate() == 4
     tables = set(db.get_tables())
     assert {"triggers", "trigger_events"} <= tables and "trigger_state" not in tables

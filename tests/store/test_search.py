@@ -17,6 +17,8 @@ from kestra_lite.store import logs as log_store
 from kestra_lite.store import search
 from kestra_lite.store.executions import ExecutionLabelRow
 
+from tests.store.test_schema import set_schema_version
+
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 
@@ -203,7 +205,7 @@ def test_migration_3_indexes_the_executions_a_version_2_database_holds(db):
     db.execute_sql("ALTER TABLE executions DROP COLUMN label_text")
     db.execute_sql("DROP TABLE execution_labels")
     db.execute_sql("DROP TABLE execution_flows")
-    db.execute_sql("UPDATE schema_version SET version = 2")
+    set_schema_version(2)
     assert store_db.migrate() == store_db.MIGRATIONS[-1].version
     assert ids("label:env=prod label:team=a") == [made.id]
     assert ids("hell") == [made.id]

@@ -385,6 +385,7 @@ class SlaStatus:
     p50_end: datetime | None
     p95_end: datetime | None
     risk: str | None                 # why the running execution is at risk
+    past_p50: bool = False           # the p50 end has passed (still running)
 
 
 def _sla_lines(flow, execution: Execution, now) -> list[SlaLine]:
@@ -428,7 +429,8 @@ def _sla_status(execution: Execution, now) -> SlaStatus | None:
     reason = None
     if not execution.current.is_terminated:
         reason = risk(start, now, expected, slas.max_durations(flow.sla if flow else []))
-    return SlaStatus(lines, expected, p50_end, p95_end, reason)
+    return SlaStatus(lines, expected, p50_end, p95_end, reason,
+                     past_p50=bool(p50_end and p50_end < now))
 
 
 def _context(execution: Execution, tab: str) -> dict:

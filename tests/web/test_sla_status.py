@@ -173,6 +173,16 @@ def test_a_running_execution_shows_its_expected_end_from_past_successful_runs(cl
     assert "at risk" not in block
 
 
+def test_once_the_p50_end_has_passed_the_forecast_says_so(client, runtime):
+    deploy(runtime, PLAIN)
+    past_successes("plain", [60, 60, 60, 120, 300])
+    running = insert("plain", State.RUNNING, timedelta(seconds=90))
+    block = sla_block(page(client, detail_url(running)))
+    p50 = running.state.start_date + timedelta(seconds=60)
+    assert f"Half of the past runs had ended by {p50:%H:%M:%S} (p50); 95% end by" in block
+    assert "Expected end" not in block
+
+
 def test_a_running_execution_past_the_p95_is_at_risk_on_its_page(client, runtime):
     deploy(runtime, PLAIN)
     past_successes("plain", [60, 60, 60])

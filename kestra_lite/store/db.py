@@ -253,11 +253,20 @@ def _triggers(migrator: SchemaMigrator) -> None:
     database.create_tables([triggers.TriggerRow, triggers.TriggerEventRow])
 
 
+def _flow_durations(migrator: SchemaMigrator) -> None:
+    """Version 5: the by-flow list index also holds end_date, so a flow's recent durations
+    (the forecast of store/forecast.py) are read from the index alone."""
+    from . import executions
+    database.execute_sql(f'DROP INDEX IF EXISTS "{executions.BY_FLOW}"')
+    executions.ExecutionRow._schema.create_indexes(safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _initial),
     Migration(2, "accounts, bookmarks, announcements", _accounts),
     Migration(3, "execution labels, search indexes", _search),
     Migration(4, "triggers, trigger events", _triggers),
+    Migration(5, "end_date in the by-flow executions index", _flow_durations),
 ]
 
 

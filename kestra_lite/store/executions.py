@@ -76,7 +76,7 @@ ExecutionRow.add_index(ExecutionRow.index(
 ExecutionRow.add_index(ExecutionRow.index(
     ExecutionRow.tenant, ExecutionRow.namespace, ExecutionRow.flow_id, ExecutionRow.state,
     ExecutionRow.start_date, ExecutionRow.id, ExecutionRow.trigger_execution_id,
-    ExecutionRow.label_text, name=BY_FLOW))
+    ExecutionRow.label_text, ExecutionRow.end_date, name=BY_FLOW))   # end_date: migration 5
 # indexes of migration 1 that the ones above replace
 REPLACED_INDEXES = ("executions_tenant_namespace_flow_id_state_start_date",
                     "executions_tenant_start_date")

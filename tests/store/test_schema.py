@@ -116,6 +116,17 @@ def test_migration_4_replaces_the_unused_trigger_state_table(db):
     db.execute_sql('DROP TABLE "trigger_events"')
     db.execute_sql('CREATE TABLE "trigger_state" (id INTEGER PRIMARY KEY)')
     set_schema_version(3)
-    assert store_db.migrate() == 4
+    assert store_db.migrate() == store_db.MIGRATIONS[-1].version
     tables = set(db.get_tables())
     assert {"triggers", "trigger_events"} <= tables and "trigger_state" not in tables
+
+
+def test_migration_5_puts_end_date_in_the_by_flow_index(db):
+    from kestra_lite.store import executions
+    db.execute_sql(f'DROP INDEX "{executions.BY_FLOW}"')
+    db.execute_sql(f'CREATE INDEX "{executions.BY_FLOW}" ON "executions" (tenant, namespace, '
+                   'flow_id, state, start_date)')
+    set_schema_version(4)
+    assert store_db.migrate() == 5
+    [index] = [i for i in db.get_indexes("executions") if i.name == executions.BY_FLOW]
+    assert index.columns[-1] == "end_date"

@@ -33,7 +33,7 @@ from kestra_lite.services.runtime import Runtime, RuntimeHooks
 from kestra_lite.store import db
 from kestra_lite.store import executions as execution_store
 from kestra_lite.store import triggers as store
-from kestra_lite.store.triggers import Trigger
+from kestra_lite.store.triggers import Listener
 
 log = logging.getLogger(__name__)
 DEFAULT_STATES = tuple(sorted(state.value for state in TERMINATED))
@@ -161,7 +161,7 @@ class _Upstream:
                                 execution=self.execution, state=self.state)
 
 
-def _evaluate_trigger(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
+def _evaluate_trigger(runtime: Runtime, trigger: Listener, upstream: _Upstream,
                       happened: datetime, now: datetime) -> Execution | None:
     """The execution this listener creates for the event, if any. Any failure but the
     database's is the listener's own (a bad expression, a condition that cannot be
@@ -187,7 +187,7 @@ def _evaluate_trigger(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
     return execution
 
 
-def _accumulate(trigger: Trigger, context: ConditionContext,
+def _accumulate(trigger: Listener, context: ConditionContext,
                 now: datetime) -> list[tuple] | None:
     """Add this event's results to each windowed condition set it matches part of. The sets
     and their windows when all are satisfied and this event counted in one of them (so with
@@ -214,7 +214,7 @@ def _accumulate(trigger: Trigger, context: ConditionContext,
     return satisfied if counted and len(satisfied) == len(sets) else None
 
 
-def _window(trigger: Trigger, pre, now: datetime) -> store.TriggerWindow | None:
+def _window(trigger: Listener, pre, now: datetime) -> store.TriggerWindow | None:
     """The stored window of `pre` containing `now`, created and locked."""
     current = store.current_window(trigger.tenant, trigger.namespace, trigger.flow_id, pre.id,
                                    now)
@@ -226,7 +226,7 @@ def _window(trigger: Trigger, pre, now: datetime) -> store.TriggerWindow | None:
                              window_start=bounds.start, window_end=bounds.end)
 
 
-def _fire(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
+def _fire(runtime: Runtime, trigger: Listener, upstream: _Upstream,
           now: datetime) -> Execution | None:
     flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
     if flow is None or flow.disabled:
@@ -244,19 +244,23 @@ def _fire(runtime: Runtime, trigger: Trigger, upstream: _Upstream,
         runtime, flow, inputs=inputs, labels=labels, now=now, parsed=False,
         trigger={"id": trigger.trigger_id, "type": FLOW, "variables": trigger_variables})
     trigger_service.insert_created(execution, now)
-    trigger_service.change(trigger, now, lambda row: row.data.update(
-        lastFired={"date": iso(now), "executionId": execution.id,
-                   "upstreamExecutionId": upstream.execution.id}))
+    _keep(trigger, now, lastFired={"date": iso(now), "executionId": execution.id,
+                                   "upstreamExecutionId": upstream.execution.id})
     return execution
 
 
-def _record_error(trigger: Trigger, upstream: Execution, error: Exception,
+def _record_error(trigger: Listener, upstream: Execution, error: Exception,
                   now: datetime) -> None:
     message = str(error) or type(error).__name__
     text = f"Flow trigger '{trigger.trigger_id}' failed on execution {upstream.id}: {message}"
     trigger_service.log_trigger(trigger, "WARN", text, now)
     try:
-        trigger_service.change(trigger, now, lambda row: row.data.update(
-            lastError={"date": iso(now), "message": text}))
+        _keep(trigger, now, lastError={"date": iso(now), "message": text})
     except NotFound:
         pass                                   # the listener was deleted meanwhile
+
+
+def _keep(listener: Listener, now: datetime, **data) -> None:
+    """Store what the panel shows (last fire, last error) in the listener's row."""
+    row = trigger_service.get(listener.tenant, *listener.key)
+    trigger_service.change(row, now, lambda trigger: trigger.data.update(data))

@@ -27,7 +27,7 @@ from kestra_lite.store import executions as execution_store
 from kestra_lite.store import flows as flow_store
 from kestra_lite.store import logs as log_store
 from kestra_lite.store import triggers as store
-from kestra_lite.store.triggers import Trigger
+from kestra_lite.store.triggers import Listener, Trigger
 
 log = logging.getLogger(__name__)
 KINDS = {SCHEDULE: "Schedule", FLOW: "Flow", WEBHOOK: "Webhook",
@@ -80,7 +80,7 @@ def insert_created(execution: Execution, now: datetime) -> None:
     execution_store.insert_execution(execution.tenant, execution, wake_at=now + SAFETY_WAKE)
 
 
-def log_trigger(trigger: Trigger, level: str, message: str, now: datetime) -> None:
+def log_trigger(trigger: Trigger | Listener, level: str, message: str, now: datetime) -> None:
     """A log line about a trigger (no execution): shown on the Logs page with its flow."""
     log_store.append_logs(trigger.tenant, [{
         "executionId": None, "namespace": trigger.namespace, "flowId": trigger.flow_id,

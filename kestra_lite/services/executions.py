@@ -120,19 +120,31 @@ def _save(runtime: Runtime, execution: Execution, decision: Decision,
             store.insert_execution(child.tenant, child)
         log_store.append_logs(execution.tenant, (logs or []) + decision.logs)
         decision.trigger_event = flow_triggers.note_state_change(execution, before, utcnow())
+    _written(logs)
     return True
 
 
 def _append_logs(tenant: str, logs: list[dict] | None) -> None:
     if logs:
         log_store.append_logs(tenant, logs)
+        _written(logs)
+
+
+def _written(logs: list[dict] | None) -> None:
+    """Empty the caller's list of log lines once they are stored: a caller that retries
+    the whole unit (a worker saving a result through a database outage) cannot store them
+    twice."""
+    if logs:
+        logs.clear()
 
 
 def _after_save(runtime: Runtime, execution: Execution, decision: Decision,
                 keep: list | None = None) -> None:
     """Carry out the effects. With a `keep` list, the first task run to start is not
     enqueued but handed back as (execution, task run id, attempt): the calling worker runs
-    it at once, saving a queue round trip."""
+    it at once, saving a queue round trip. The change is committed: the effects that read
+    or write the database ride out an outage here, rather than failing into a caller that
+    would retry a change already made."""
     from kestra_lite import jobs
     runtime.kill_task_runs(decision.kill_task_runs)
     runs = list(decision.run)
@@ -143,14 +155,20 @@ def _after_save(runtime: Runtime, execution: Execution, decision: Decision,
     for child in decision.executions:
         jobs.enqueue_advance(runtime, child.tenant, child.id)
     for child_id in decision.kill_executions:
-        try:
-            kill(runtime, execution.tenant, child_id)
-        except (NotFound, IllegalTransition):
-            pass
+        db.retrying(lambda: _kill_child(runtime, execution.tenant, child_id),
+                    what=f"kill of subflow execution {child_id}")
     if decision.terminated:
-        _on_terminated(runtime, execution)
+        db.retrying(lambda: _on_terminated(runtime, execution),
+                    what=f"follow-up of the end of execution {execution.id}")
     if decision.trigger_event is not None:
         _evaluate_triggers(runtime, decision.trigger_event)
+
+
+def _kill_child(runtime: Runtime, tenant: str, child_id: str) -> None:
+    try:
+        kill(runtime, tenant, child_id)
+    except (NotFound, IllegalTransition):
+        pass                                    # gone, or ended meanwhile
 
 
 def _evaluate_triggers(runtime: Runtime, event_id: int) -> None:

@@ -81,7 +81,9 @@ def _save_result(runtime: Runtime, ctx: RunContext, state: State, outputs: dict 
     first = [execution]     # the loaded copy is only good for the first try
 
     def record():
-        kept.clear()
+        # retried only when the database fails; after a commit (the effects failing), the
+        # retry finds the attempt ended and changes nothing: the kept task run, if any, stays
+        # in `kept` and the stored log lines were taken out of `logs`
         service.record_result(runtime, execution.tenant, execution.id, task_run.id, attempt,
                               state, outputs, loaded=first.pop() if first else None,
                               keep=kept, logs=logs)

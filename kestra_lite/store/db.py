@@ -100,8 +100,11 @@ def retrying(operation: Callable[[], Any], *, within: float = OUTAGE_SECONDS,
              what: str = "database operation") -> Any:
     """Run `operation`, retrying with backoff while the database is unreachable (a
     PostgreSQL restart, a network cut, a SQLite file locked by another process) for up to
-    `within` seconds. Use it around a whole unit of work (it must not be called inside a
-    transaction): each retry starts on a fresh connection."""
+    `within` seconds. Use it around a whole unit of work: each retry starts on a fresh
+    connection. Inside an open transaction it runs `operation` once (the transaction is
+    lost with the connection: the caller that opened it must retry)."""
+    if database.in_transaction():
+        return operation()
     deadline = time.monotonic() + within
     delay = 0.05
     while True:

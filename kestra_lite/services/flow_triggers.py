@@ -4,8 +4,10 @@ Every state change that a trigger may care about is written as an event in the s
 transaction as the execution (`note_state_change`), so none is lost. The process that saved
 it evaluates the event right after its commit (`process_event`, no queue hop: the latency
 from an upstream's end to the downstream's creation is a few milliseconds); the scheduler's
-`sweep` evaluates the events a dying process left behind. An event is claimed (deleted) in
-the transaction that applies it, so it takes effect exactly once.
+`sweep` evaluates the events a dying process left behind. The listeners' conditions are
+judged first, without a transaction (`_judge_event`: reads and expressions); the event is
+then claimed (deleted) in the transaction that writes what the verdicts imply (`_apply`), so
+it takes effect exactly once and a slow expression never holds SQLite's write lock.
 
 For each enabled Flow trigger of the tenant (never against its own flow): the upstream state
 must be in `states` (default: the terminal states), every legacy condition must match, and
@@ -17,6 +19,7 @@ inputs and labels, and the upstream's correlation id.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from kestra_lite.engine import preconditions
@@ -58,15 +61,21 @@ def note_state_change(execution: Execution, before: State | None, now: datetime)
 # -- evaluating events ---------------------------------------------------------------------------
 
 def process_event(runtime: Runtime, event_id: int, now: datetime | None = None) -> list[Execution]:
-    """Evaluate one event in its own transaction; enqueue what it created. Returns the
-    executions created (none when another process had claimed the event)."""
+    """Evaluate one event; enqueue what it created. The listeners' conditions are judged
+    first, outside any transaction (reads and expressions only: on SQLite no write lock is
+    held meanwhile); the event is then claimed and the windows and fires written in one
+    transaction. Returns the executions created (none when another process had claimed the
+    event)."""
     from kestra_lite import jobs
     now = now or utcnow()
+    event = store.get_event(event_id)
+    if event is None:
+        return []
+    upstream, verdicts = _judge_event(runtime, event)
     with db.write_transaction():
-        event = store.get_event(event_id)
-        if event is None or not store.claim_event(event_id):
+        if not store.claim_event(event_id):
             return []
-        created = _evaluate(runtime, event, now)
+        created = _apply(runtime, upstream, verdicts, event.created, now)
     for execution in created:
         jobs.enqueue_advance(runtime, execution.tenant, execution.id)
     return created
@@ -88,31 +97,6 @@ def sweep(runtime: Runtime, now: datetime, limit: int = 100) -> int:
             with db.write_transaction():
                 store.claim_event(event.id)
     return len(events)
-
-
-def _evaluate(runtime: Runtime, event: store.TriggerEvent, now: datetime) -> list[Execution]:
-    """Release the trigger that created the upstream (if it just ended), then evaluate the
-    listeners that care about this state. Windows are placed at the event's own time (an
-    event swept late still counts in the window it happened in)."""
-    state = State(event.state)
-    listeners = [t for t in store.listeners(event.tenant)
-                 if state.value in (t.definition.get("states") or DEFAULT_STATES)]
-    if not listeners and not state.is_terminated:
-        return []
-    upstream = execution_store.find_execution(event.tenant, event.execution_id)
-    if upstream is None:
-        return []
-    if state.is_terminated:
-        trigger_service.release(upstream, state, now)
-    context = _Upstream(runtime, upstream, state)
-    created = []
-    for trigger in listeners:
-        if (trigger.namespace, trigger.flow_id) == (upstream.namespace, upstream.flow_id):
-            continue                                    # never against its own flow
-        execution = _evaluate_trigger(runtime, trigger, context, event.created, now)
-        if execution is not None:
-            created.append(execution)
-    return created
 
 
 class _Upstream:
@@ -161,25 +145,91 @@ class _Upstream:
                                 execution=self.execution, state=self.state)
 
 
-def _evaluate_trigger(runtime: Runtime, trigger: Listener, upstream: _Upstream,
-                      happened: datetime, now: datetime) -> Execution | None:
-    """The execution this listener creates for the event, if any. Any failure but the
-    database's is the listener's own (a bad expression, a condition that cannot be
-    evaluated): logged and kept on the trigger; the other listeners go on."""
+@dataclass
+class _Verdict:
+    """What one listener makes of one event: each windowed condition set with this event's
+    results, or the listener's own error. Only listeners whose legacy conditions match (or
+    that failed) have one."""
+    listener: Listener
+    sets: list[tuple[preconditions.Preconditions, dict[str, bool]]] = field(default_factory=list)
+    error: Exception | None = None
+
+
+def _judge_event(runtime: Runtime, event: store.TriggerEvent) -> tuple:
+    """The upstream (None when there is nothing to do) and the verdicts of the listeners
+    that care about this state (never the upstream's own flow)."""
+    state = State(event.state)
+    listeners = [t for t in store.listeners(event.tenant)
+                 if state.value in (t.definition.get("states") or DEFAULT_STATES)]
+    if not listeners and not state.is_terminated:
+        return None, []
+    execution = execution_store.find_execution(event.tenant, event.execution_id)
+    if execution is None:
+        return None, []
+    upstream = _Upstream(runtime, execution, state)
+    verdicts = []
+    for listener in listeners:
+        if (listener.namespace, listener.flow_id) == (execution.namespace, execution.flow_id):
+            continue                                    # never against its own flow
+        verdict = _judge(listener, upstream)
+        if verdict is not None:
+            verdicts.append(verdict)
+    return upstream, verdicts
+
+
+def _judge(listener: Listener, upstream: _Upstream) -> _Verdict | None:
     try:
         context = upstream.context()
-        if not all_conditions_match(trigger.definition.get("conditions") or [], context):
+        if not all_conditions_match(listener.definition.get("conditions") or [], context):
             return None
-        windows = _accumulate(trigger, context, happened)
-        if windows is None:
-            return None
-        execution = _fire(runtime, trigger, upstream, now)
+        return _Verdict(listener, [(pre, preconditions.evaluate_parts(pre, context))
+                                   for pre in preconditions.from_trigger(listener.definition)])
     except Exception as error:   # noqa: BLE001
-        if db.is_database_error(error):
-            raise
-        if not isinstance(error, (ConditionError, ExpressionError, InvalidInput)):
-            log.exception("flow trigger %s failed", ".".join(trigger.key))
-        _record_error(trigger, upstream.execution, error, now)
+        return _Verdict(listener, error=_own_error(listener, error))
+
+
+def _own_error(listener: Listener, error: Exception) -> Exception:
+    """A listener's own failure (a bad expression, a condition that cannot be evaluated):
+    logged and kept on the trigger while the other listeners go on. The database's is
+    raised again."""
+    if db.is_database_error(error):
+        raise error
+    if not isinstance(error, (ConditionError, ExpressionError, InvalidInput)):
+        log.exception("flow trigger %s failed", ".".join(listener.key))
+    return error
+
+
+def _apply(runtime: Runtime, upstream: _Upstream | None, verdicts: list[_Verdict],
+           happened: datetime, now: datetime) -> list[Execution]:
+    """In the transaction that claims the event: release the trigger that created the
+    upstream (if it just ended), then each verdict's writes. Windows are placed at the
+    event's own time (an event swept late still counts in the window it happened in)."""
+    if upstream is None:
+        return []
+    if upstream.state.is_terminated:
+        trigger_service.release(upstream.execution, upstream.state, now)
+    created = []
+    for verdict in verdicts:
+        execution = _conclude(runtime, verdict, upstream, happened, now)
+        if execution is not None:
+            created.append(execution)
+    return created
+
+
+def _conclude(runtime: Runtime, verdict: _Verdict, upstream: _Upstream, happened: datetime,
+              now: datetime) -> Execution | None:
+    """The execution this verdict creates, if any; an error is kept on the trigger."""
+    listener, error = verdict.listener, verdict.error
+    if error is None:
+        try:
+            windows = _accumulate(verdict, happened)
+            if windows is None:
+                return None
+            execution = _fire(runtime, listener, upstream, now)
+        except Exception as failure:   # noqa: BLE001
+            error = _own_error(listener, failure)
+    if error is not None:
+        _record_error(listener, upstream.execution, error, now)
         return None
     for pre, window in windows:
         if pre.reset_on_success:
@@ -187,31 +237,29 @@ def _evaluate_trigger(runtime: Runtime, trigger: Listener, upstream: _Upstream,
     return execution
 
 
-def _accumulate(trigger: Listener, context: ConditionContext,
-                now: datetime) -> list[tuple] | None:
+def _accumulate(verdict: _Verdict, happened: datetime) -> list[tuple] | None:
     """Add this event's results to each windowed condition set it matches part of. The sets
     and their windows when all are satisfied and this event counted in one of them (so with
     `resetOnSuccess: false` an unrelated event does not fire again), else None."""
+    if not verdict.sets:
+        return []
+    listener = verdict.listener
+    # one evaluation of this listener's windows at a time (PostgreSQL)
+    store.get_trigger(listener.tenant, *listener.key, for_update=True)
     satisfied, counted = [], False
-    sets = preconditions.from_trigger(trigger.definition)
-    if sets:        # one evaluation of this listener's windows at a time (PostgreSQL)
-        store.get_trigger(trigger.tenant, *trigger.key, for_update=True)
-    for pre in sets:
-        results = preconditions.evaluate_parts(pre, context)
+    for pre, results in verdict.sets:
         if any(results.values()):
-            window = _window(trigger, pre, now)
+            window = _window(listener, pre, happened)
             if window is not None:          # None: outside a daily window, not evaluated
                 window.results = preconditions.accumulate(window.results, results)
                 store.put_window_results(window)
                 counted = True
         else:
-            window = store.current_window(trigger.tenant, trigger.namespace,
-                                          trigger.flow_id, pre.id, now)
+            window = store.current_window(listener.tenant, listener.namespace,
+                                          listener.flow_id, pre.id, happened)
         if window is not None and preconditions.is_satisfied(pre, window.results):
             satisfied.append((pre, window))
-    if not sets:
-        return []
-    return satisfied if counted and len(satisfied) == len(sets) else None
+    return satisfied if counted and len(satisfied) == len(verdict.sets) else None
 
 
 def _window(trigger: Listener, pre, now: datetime) -> store.TriggerWindow | None:

@@ -15,6 +15,7 @@ from kestra_lite.services import triggers as trigger_service
 from kestra_lite.services.flow_test import run_until_settled
 from kestra_lite.store import executions as execution_store
 from kestra_lite.store import logs as log_store
+from kestra_lite.store import db
 from kestra_lite.store import triggers as trigger_store
 
 TENANT = "main"
@@ -250,6 +251,25 @@ def test_an_event_left_behind_by_a_dead_process_is_evaluated_by_the_scheduler(ru
     assert len(triggered("load")) == 1
     scheduler.tick(runtime, now + timedelta(seconds=6))
     assert len(triggered("load")) == 1      # claimed once
+
+
+def test_conditions_are_judged_outside_any_transaction(runtime, monkeypatch):
+    """A slow condition expression must not hold SQLite's write lock (every worker would
+    wait on it): the conditions are judged before the transaction that claims the event.
+    The check wraps the real condition evaluation to observe where it runs."""
+    seen = []
+    judge = flow_triggers.all_conditions_match
+
+    def observed(conditions, context):
+        seen.append(db.database.in_transaction())
+        return judge(conditions, context)
+
+    monkeypatch.setattr(flow_triggers, "all_conditions_match", observed)
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    run(runtime, flow)
+    assert len(triggered("load")) == 1
+    assert seen and not any(seen)
 
 
 def test_an_evaluation_error_is_logged_and_shown_on_the_trigger(runtime):

@@ -83,13 +83,13 @@ def run_scheduler(settings: Settings) -> None:
     runtime = runtimes.Runtime(settings, migrate=True)
     runtimes.install(runtime)
     me = f"{socket.gethostname()}:{os.getpid()}"
-    state = {"leader": False, "last_watchdog": time.monotonic()}
+    state = {"leader": False, "last_watchdog": time.monotonic(), "ticked_at": utcnow()}
     while True:
         pause = TICK_SECONDS
         try:
             _turn(runtime, me, state)
             if state["leader"]:
-                pause = _pause()
+                pause = _pause(state["ticked_at"])
         except (RedisError, peewee.OperationalError, peewee.InterfaceError) as error:
             # Redis or the database is unreachable: say so, and try again on the next turn
             log.warning("scheduler turn failed: %s", " ".join(str(error).split()))
@@ -102,16 +102,18 @@ def run_scheduler(settings: Settings) -> None:
         time.sleep(pause)
 
 
-def _pause() -> float:
+def _pause(ticked_at: datetime, now: datetime | None = None) -> float:
     """Seconds until the next date something is due (a schedule, a wake date), at most
     TICK_SECONDS: a schedule firing at 12:00:00.000 is not held back by the tick period.
-    Only dates still ahead count: one already due was handled by this turn."""
-    now = utcnow()
-    upcoming = [date for date in (trigger_store.next_fire_at(now),
-                                  execution_store.next_wake_at(now)) if date is not None]
+    The dates after the tick's own `now` count, even those that came while it ran (none
+    if it ran at 11:59:59.998 and ended at 12:00:00.003: the 12:00:00 schedules are due
+    at once, not a tick period later)."""
+    upcoming = [date for date in (trigger_store.next_fire_at(ticked_at),
+                                  execution_store.next_wake_at(ticked_at)) if date is not None]
     if not upcoming:
         return TICK_SECONDS
-    return min((min(upcoming) - now).total_seconds(), TICK_SECONDS)
+    now = now or utcnow()
+    return max(0.0, min((min(upcoming) - now).total_seconds(), TICK_SECONDS))
 
 
 # Extend the lock only if we still hold it (one atomic step: a lock that expired and was
@@ -145,7 +147,7 @@ def _turn(runtime: runtimes.Runtime, me: str, state: dict) -> None:
         log.info("triggers of %d flows in step", trigger_service.sync_all(runtime))
         if not _hold_lead(runtime, me):
             return
-    now = utcnow()
+    now = state["ticked_at"] = utcnow()
     tick(runtime, now)
     if time.monotonic() - state["last_watchdog"] > runtime.settings.heartbeat_seconds:
         if not _hold_lead(runtime, me):

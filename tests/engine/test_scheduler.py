@@ -9,6 +9,7 @@ from kestra_lite.services import executions as service
 from kestra_lite.services import watchdog
 from kestra_lite.store import executions as store
 from kestra_lite.store import logs as log_store
+from kestra_lite.store import triggers as trigger_store
 from kestra_lite.worker import build_worker
 
 from tests.engine.test_engine import TENANT, deploy
@@ -97,3 +98,26 @@ def test_an_execution_whose_flow_can_no_longer_be_loaded_ends_failed_saying_why(
     assert final.current is State.FAILED
     assert any("can no longer be loaded" in log["message"]
                for log in log_store.execution_logs(TENANT, execution.id))
+
+
+def test_a_date_that_comes_while_a_tick_runs_is_due_at_once(runtime):
+    deploy(runtime, """
+        id: every-second
+        namespace: company.team
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: tick
+        triggers:
+          - id: each
+            type: io.kestra.plugin.core.trigger.Schedule
+            cron: "* * * * * *"
+            withSeconds: true
+    """)
+    date = trigger_store.get_trigger(TENANT, "company.team", "every-second", "each").next_fire_at
+    ms = timedelta(milliseconds=1)
+    # the tick ran at date - 2 ms (not due yet) and ended at date + 3 ms: tick again now
+    assert scheduler._pause(date - 2 * ms, now=date + 3 * ms) == 0
+    # the tick ran at the date (fired it): the next date is a second away, the tick period
+    assert scheduler._pause(date, now=date + 3 * ms) == scheduler.TICK_SECONDS
+    assert scheduler._pause(date - 50 * ms, now=date - 40 * ms) == 0.04

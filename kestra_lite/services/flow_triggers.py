@@ -7,7 +7,8 @@ from an upstream's end to the downstream's creation is a few milliseconds); the 
 `sweep` evaluates the events a dying process left behind. The listeners' conditions are
 judged first, without a transaction (`_judge_event`: reads and expressions); the event is
 then claimed (deleted) in the transaction that writes what the verdicts imply (`_apply`), so
-it takes effect exactly once and a slow expression never holds SQLite's write lock.
+it takes effect exactly once and no condition expression runs while SQLite's write lock
+is held (a firing listener's `inputs` and `labels` are still rendered inside).
 
 For each enabled Flow trigger of the tenant (never against its own flow): the upstream state
 must be in `states` (default: the terminal states), every legacy condition must match, and
@@ -26,7 +27,7 @@ from kestra_lite.engine import preconditions
 from kestra_lite.engine.conditions import ConditionContext, ConditionError, all_conditions_match
 from kestra_lite.engine.expressions import ExpressionError, render, render_value
 from kestra_lite.engine.variables import OutputsIndex, execution_variables
-from kestra_lite.errors import InvalidInput, NotFound
+from kestra_lite.errors import InvalidInput
 from kestra_lite.model.execution import Execution, label_list
 from kestra_lite.model.state import TERMINATED, State, iso, utcnow
 from kestra_lite.model.triggers import FLOW
@@ -36,7 +37,7 @@ from kestra_lite.services.runtime import Runtime, RuntimeHooks
 from kestra_lite.store import db
 from kestra_lite.store import executions as execution_store
 from kestra_lite.store import triggers as store
-from kestra_lite.store.triggers import Listener
+from kestra_lite.store.triggers import Listener, Trigger
 
 log = logging.getLogger(__name__)
 DEFAULT_STATES = tuple(sorted(state.value for state in TERMINATED))
@@ -155,9 +156,11 @@ class _Verdict:
     error: Exception | None = None
 
 
-def _judge_event(runtime: Runtime, event: store.TriggerEvent) -> tuple:
-    """The upstream (None when there is nothing to do) and the verdicts of the listeners
-    that care about this state (never the upstream's own flow)."""
+def _judge_event(runtime: Runtime,
+                 event: store.TriggerEvent) -> tuple[_Upstream | None, list[_Verdict]]:
+    """The upstream and the verdicts of the listeners that care about this state (never
+    the upstream's own flow). No upstream (no listener cares, or the execution was
+    deleted): the event is claimed and nothing else happens."""
     state = State(event.state)
     listeners = [t for t in store.listeners(event.tenant)
                  if state.value in (t.definition.get("states") or DEFAULT_STATES)]
@@ -178,6 +181,8 @@ def _judge_event(runtime: Runtime, event: store.TriggerEvent) -> tuple:
 
 
 def _judge(listener: Listener, upstream: _Upstream) -> _Verdict | None:
+    """None when the listener's legacy conditions do not match. A listener that fails gets
+    a verdict with the error and no results: nothing of this event reaches its windows."""
     try:
         context = upstream.context()
         if not all_conditions_match(listener.definition.get("conditions") or [], context):
@@ -185,17 +190,15 @@ def _judge(listener: Listener, upstream: _Upstream) -> _Verdict | None:
         return _Verdict(listener, [(pre, preconditions.evaluate_parts(pre, context))
                                    for pre in preconditions.from_trigger(listener.definition)])
     except Exception as error:   # noqa: BLE001
-        return _Verdict(listener, error=_own_error(listener, error))
+        return _Verdict(listener, error=_listener_error(error))
 
 
-def _own_error(listener: Listener, error: Exception) -> Exception:
-    """A listener's own failure (a bad expression, a condition that cannot be evaluated):
-    logged and kept on the trigger while the other listeners go on. The database's is
-    raised again."""
+def _listener_error(error: Exception) -> Exception:
+    """`error` as the listener's own (a bad expression, a condition that cannot be
+    evaluated), to be kept on the trigger while the other listeners go on. A database error
+    is raised again instead (the event stays for the sweep)."""
     if db.is_database_error(error):
         raise error
-    if not isinstance(error, (ConditionError, ExpressionError, InvalidInput)):
-        log.exception("flow trigger %s failed", ".".join(listener.key))
     return error
 
 
@@ -218,68 +221,80 @@ def _apply(runtime: Runtime, upstream: _Upstream | None, verdicts: list[_Verdict
 
 def _conclude(runtime: Runtime, verdict: _Verdict, upstream: _Upstream, happened: datetime,
               now: datetime) -> Execution | None:
-    """The execution this verdict creates, if any; an error is kept on the trigger."""
-    listener, error = verdict.listener, verdict.error
+    """The execution this verdict creates, if any; an error is kept on the trigger. The
+    listener's row is read again and locked first (one evaluation of its windows at a time
+    on PostgreSQL): a listener deleted or switched off since it was judged does nothing,
+    one edited meanwhile is judged again on its new definition."""
+    row = store.get_trigger(verdict.listener.tenant, *verdict.listener.key, for_update=True)
+    if row is None or not row.enabled:
+        return None
+    if row.definition != verdict.listener.definition:
+        verdict = _judge(Listener(row.tenant, *row.key, row.definition), upstream)
+        if verdict is None:
+            return None
+    error = verdict.error
     if error is None:
         try:
-            windows = _accumulate(verdict, happened)
-            if windows is None:
-                return None
-            execution = _fire(runtime, listener, upstream, now)
+            return _fire_when_met(runtime, verdict, row, upstream, happened, now)
         except Exception as failure:   # noqa: BLE001
-            error = _own_error(listener, failure)
-    if error is not None:
-        _record_error(listener, upstream.execution, error, now)
+            error = _listener_error(failure)
+    _record_error(row, upstream.execution, error, now)
+    return None
+
+
+def _fire_when_met(runtime: Runtime, verdict: _Verdict, row: Trigger, upstream: _Upstream,
+                   happened: datetime, now: datetime) -> Execution | None:
+    windows = _accumulate(verdict, row, happened)
+    if windows is None:
         return None
+    execution = _fire(runtime, row, upstream, now)
     for pre, window in windows:
         if pre.reset_on_success:
             store.delete_window(window)
     return execution
 
 
-def _accumulate(verdict: _Verdict, happened: datetime) -> list[tuple] | None:
+def _accumulate(verdict: _Verdict, row: Trigger, happened: datetime) -> list[tuple] | None:
     """Add this event's results to each windowed condition set it matches part of. The sets
     and their windows when all are satisfied and this event counted in one of them (so with
     `resetOnSuccess: false` an unrelated event does not fire again), else None."""
-    if not verdict.sets:
-        return []
-    listener = verdict.listener
-    # one evaluation of this listener's windows at a time (PostgreSQL)
-    store.get_trigger(listener.tenant, *listener.key, for_update=True)
     satisfied, counted = [], False
     for pre, results in verdict.sets:
         if any(results.values()):
-            window = _window(listener, pre, happened)
+            window = _window(row, pre, happened)
             if window is not None:          # None: outside a daily window, not evaluated
                 window.results = preconditions.accumulate(window.results, results)
                 store.put_window_results(window)
                 counted = True
         else:
-            window = store.current_window(listener.tenant, listener.namespace,
-                                          listener.flow_id, pre.id, happened)
+            window = store.current_window(row.tenant, row.namespace, row.flow_id, pre.id,
+                                          happened)
         if window is not None and preconditions.is_satisfied(pre, window.results):
             satisfied.append((pre, window))
+    if not verdict.sets:
+        return []
     return satisfied if counted and len(satisfied) == len(verdict.sets) else None
 
 
-def _window(trigger: Listener, pre, now: datetime) -> store.TriggerWindow | None:
-    """The stored window of `pre` containing `now`, created and locked."""
-    current = store.current_window(trigger.tenant, trigger.namespace, trigger.flow_id, pre.id,
-                                   now)
+def _window(row: Trigger, pre, happened: datetime) -> store.TriggerWindow | None:
+    """The stored window of `pre` containing the event's date, created and locked."""
+    current = store.current_window(row.tenant, row.namespace, row.flow_id, pre.id, happened)
     first_event = current.window_start if current is not None else None
-    bounds = preconditions.window_at(pre, now, first_event)
+    bounds = preconditions.window_at(pre, happened, first_event)
     if bounds is None:
         return None
-    return store.lock_window(trigger.tenant, trigger.namespace, trigger.flow_id, pre.id,
+    return store.lock_window(row.tenant, row.namespace, row.flow_id, pre.id,
                              window_start=bounds.start, window_end=bounds.end)
 
 
-def _fire(runtime: Runtime, trigger: Listener, upstream: _Upstream,
+def _fire(runtime: Runtime, row: Trigger, upstream: _Upstream,
           now: datetime) -> Execution | None:
-    flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
+    """Create the listener's execution (its flow may have been disabled meanwhile). Its
+    inputs and labels are rendered here, inside the transaction: only for a firing one."""
+    flow = runtime.load_flow(row.tenant, row.namespace, row.flow_id)
     if flow is None or flow.disabled:
         return None
-    definition = trigger.definition
+    definition = row.definition
     trigger_variables = upstream.trigger_variables()
     variables = dict(upstream.variables, trigger=trigger_variables)
     hooks = RuntimeHooks(runtime, upstream.flow, upstream.execution) if upstream.flow else None
@@ -290,25 +305,26 @@ def _fire(runtime: Runtime, trigger: Listener, upstream: _Upstream,
         labels.append({"key": CORRELATION_ID, "value": correlation})
     execution = build_execution(
         runtime, flow, inputs=inputs, labels=labels, now=now, parsed=False,
-        trigger={"id": trigger.trigger_id, "type": FLOW, "variables": trigger_variables})
+        trigger={"id": row.trigger_id, "type": FLOW, "variables": trigger_variables})
     trigger_service.insert_created(execution, now)
-    _keep(trigger, now, lastFired={"date": iso(now), "executionId": execution.id,
-                                   "upstreamExecutionId": upstream.execution.id})
+    _keep(row, now, lastFired={"date": iso(now), "executionId": execution.id,
+                               "upstreamExecutionId": upstream.execution.id})
     return execution
 
 
-def _record_error(trigger: Listener, upstream: Execution, error: Exception,
+def _record_error(row: Trigger, upstream: Execution, error: Exception,
                   now: datetime) -> None:
+    """Log the listener's error on the trigger and keep it for the panel (an unexpected one,
+    a bug rather than the user's expression, also goes to the process log)."""
+    if not isinstance(error, (ConditionError, ExpressionError, InvalidInput)):
+        log.error("flow trigger %s failed", ".".join(row.key), exc_info=error)
     message = str(error) or type(error).__name__
-    text = f"Flow trigger '{trigger.trigger_id}' failed on execution {upstream.id}: {message}"
-    trigger_service.log_trigger(trigger, "WARN", text, now)
-    try:
-        _keep(trigger, now, lastError={"date": iso(now), "message": text})
-    except NotFound:
-        pass                                   # the listener was deleted meanwhile
+    text = f"Flow trigger '{row.trigger_id}' failed on execution {upstream.id}: {message}"
+    trigger_service.log_trigger(row, "WARN", text, now)
+    _keep(row, now, lastError={"date": iso(now), "message": text})
 
 
-def _keep(listener: Listener, now: datetime, **data) -> None:
-    """Store what the panel shows (last fire, last error) in the listener's row."""
-    row = trigger_service.get(listener.tenant, *listener.key)
+def _keep(row: Trigger, now: datetime, **data) -> None:
+    """Store what the panel shows (last fire, last error) in the listener's row (locked by
+    this transaction: the compare-and-set cannot miss)."""
     trigger_service.change(row, now, lambda trigger: trigger.data.update(data))

@@ -16,6 +16,7 @@ import json
 import logging
 from contextlib import nullcontext
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -101,17 +102,36 @@ def retrying(operation: Callable[[], Any], *, within: float = OUTAGE_SECONDS,
     """Run `operation`, retrying with backoff while the database is unreachable (a
     PostgreSQL restart, a network cut, a SQLite file locked by another process) for up to
     `within` seconds. Use it around a whole unit of work: each retry starts on a fresh
-    connection. Inside an open transaction it runs `operation` once (the transaction is
-    lost with the connection: the caller that opened it must retry)."""
+    connection. A nested call shares the outermost call's deadline (the outer one would
+    otherwise run a unit again after the inner one gave up, past `within`). Inside an open
+    transaction it runs `operation` once (the transaction is lost with the connection: the
+    caller that opened it must retry)."""
     if database.in_transaction():
         return operation()
+    outer = getattr(_retrying, "deadline", None)
     deadline = time.monotonic() + within
+    if outer is not None:           # nested: the outermost unit's deadline holds for all
+        deadline = min(deadline, outer)
+    _retrying.deadline = deadline
+    try:
+        return _retry_until(operation, deadline, what)
+    finally:
+        _retrying.deadline = outer
+
+
+_retrying = threading.local()
+
+
+def _retry_until(operation: Callable[[], Any], deadline: float, what: str) -> Any:
     delay = 0.05
     while True:
         try:
             return operation()
         except (peewee.OperationalError, peewee.InterfaceError) as error:
-            if not is_transient(error) or time.monotonic() + delay > deadline:
+            if getattr(error, "gave_up", False) or not is_transient(error):
+                raise                   # not worth a retry, or a nested unit's last one
+            if time.monotonic() + delay > deadline:
+                error.gave_up = True
                 raise
             log.warning("%s failed (%s); retrying in %.2fs", what, " ".join(str(error).split()), delay)
             drop_connection()

@@ -188,7 +188,7 @@ def next_fire_at(after: datetime) -> datetime | None:
     return row.next_fire_at if row else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Listener:
     """An enabled Flow trigger as event evaluation reads it (no scheduler state). Its
     `definition` is parsed once per distinct stored text and shared by every event that

@@ -272,6 +272,53 @@ def test_conditions_are_judged_outside_any_transaction(runtime, monkeypatch):
     assert seen and not any(seen)
 
 
+def _while_judging(monkeypatch, change):
+    """Run `change` after the listeners were judged and before the event is claimed: the
+    window a user's edit can fall into (only the timing is arranged; the change is real)."""
+    judge = flow_triggers._judge_event
+
+    def judge_then_change(runtime_, event):
+        verdicts = judge(runtime_, event)
+        change()
+        return verdicts
+    monkeypatch.setattr(flow_triggers, "_judge_event", judge_then_change)
+
+
+def test_a_listener_switched_off_while_the_event_is_judged_does_not_fire(runtime, monkeypatch):
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    _while_judging(monkeypatch, lambda: trigger_service.set_disabled(
+        runtime, TENANT, NS, "load", "after-extract", True))
+    run(runtime, flow)
+    assert triggered("load") == []
+
+
+def test_a_listener_deleted_while_the_event_is_judged_does_nothing(runtime, monkeypatch):
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    _while_judging(monkeypatch, lambda: flow_service.delete(TENANT, NS, "load"))
+    run(runtime, flow)
+    assert triggered("load") == []
+    assert log_store.trigger_logs(TENANT, NS, "load") == []
+
+
+def test_a_listener_edited_while_the_event_is_judged_is_judged_on_its_new_definition(
+        runtime, monkeypatch):
+    flow = upstream(runtime)
+    deploy(runtime, LISTENER)
+    _while_judging(monkeypatch, lambda: deploy(runtime, LISTENER.replace(
+        "in: [SUCCESS]", "in: [FAILED]")))
+    run(runtime, flow)
+    assert triggered("load") == []          # the old definition matched SUCCESS
+    monkeypatch.undo()
+    deploy(runtime, LISTENER)
+    _while_judging(monkeypatch, lambda: deploy(runtime, LISTENER.replace(
+        "{{ trigger.flowId }}", "edited")))
+    run(runtime, flow)
+    [down] = triggered("load")
+    assert down.label("source") == "edited"
+
+
 def test_an_evaluation_error_is_logged_and_shown_on_the_trigger(runtime):
     flow = upstream(runtime)
     deploy(runtime, LISTENER.replace("{{ outputs.only.value }}", "{{ outputs.missing.value }}"))

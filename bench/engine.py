@@ -76,11 +76,9 @@ from kestra_lite.services import flows as flow_service  # noqa: E402
 from kestra_lite.services import runtime as runtimes  # noqa: E402
 from kestra_lite.store import executions as store  # noqa: E402
 from kestra_lite.store import logs as log_store  # noqa: E402
+from databases import POSTGRES_URL, REDIS_URL, reset_postgres  # noqa: E402
 from report import emit, percentile  # noqa: E402
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/kestra_lite_bench"
 TENANT = "main"
 NAMESPACE = "bench"
 
@@ -126,15 +124,6 @@ def shell_flow(flow_id: str, count: int) -> str:
 
 
 # -- helpers ----------------------------------------------------------------------------
-def reset_postgres() -> None:
-    import psycopg2
-    connection = psycopg2.connect(POSTGRES_ADMIN)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("DROP DATABASE IF EXISTS kestra_lite_bench")
-        cursor.execute("CREATE DATABASE kestra_lite_bench")
-    connection.close()
-
 
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

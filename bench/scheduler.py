@@ -68,11 +68,9 @@ from kestra_lite.services import flows as flow_service  # noqa: E402
 from kestra_lite.services import runtime as runtimes  # noqa: E402
 from kestra_lite.store import executions as store  # noqa: E402
 from kestra_lite.store import logs as log_store  # noqa: E402
+from databases import POSTGRES_URL, REDIS_URL, reset_postgres  # noqa: E402
 from report import emit, percentile  # noqa: E402
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/kestra_lite_bench"
 TENANT = "main"
 SCHEDULES_NS, FLOWS_NS, SLA_NS = "bench.schedules", "bench.flows", "bench.sla"
 SCHEDULES, LISTENERS = 1000, 100
@@ -359,15 +357,6 @@ def figure(name: str, db: str, function, *args) -> bool:
         print(f"skipped {name} ({db}): {traceback.format_exc()}", file=sys.stderr, flush=True)
     return False
 
-
-def reset_postgres() -> None:
-    import psycopg2
-    connection = psycopg2.connect(POSTGRES_ADMIN)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("DROP DATABASE IF EXISTS kestra_lite_bench WITH (FORCE)")
-        cursor.execute("CREATE DATABASE kestra_lite_bench")
-    connection.close()
 
 
 def bench(db: str, database_url: str, scratch: Path, sizes: Sizes) -> None:

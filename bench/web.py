@@ -57,11 +57,9 @@ sys.path.insert(0, str(BENCH))
 import requests  # noqa: E402
 
 import web_seed  # noqa: E402
+from databases import POSTGRES_URL, REDIS_URL, reset_postgres  # noqa: E402
 from report import emit, percentile  # noqa: E402
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/kestra_lite_bench"
 EMAIL, PASSWORD = "bench@example.com", "bench-password-123"
 CLIENTS = 4
 
@@ -150,16 +148,6 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
-
-def reset_postgres(drop_only: bool = False) -> None:
-    import psycopg2
-    connection = psycopg2.connect(POSTGRES_ADMIN)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("DROP DATABASE IF EXISTS kestra_lite_bench WITH (FORCE)")
-        if not drop_only:
-            cursor.execute("CREATE DATABASE kestra_lite_bench")
-    connection.close()
 
 
 def flush_redis() -> None:

@@ -141,13 +141,18 @@ def _risks(tenant: str, executions: list[Execution], now) -> dict[str, str]:
     forecasts = _forecasts(tenant, [(e.namespace, e.flow_id) for e in running])
     risks = {}
     for execution in running:
-        flow = _flow_of(execution)
-        reason = risk(execution.state.start_date, now,
-                      forecasts[(execution.namespace, execution.flow_id)],
-                      slas.max_durations(flow.sla if flow else []))
+        reason = _risk(execution, _flow_of(execution),
+                       forecasts[(execution.namespace, execution.flow_id)], now)
         if reason:
             risks[execution.id] = reason
     return risks
+
+
+def _risk(execution: Execution, flow, forecast: Forecast | None, now) -> str | None:
+    """Why a running execution is at risk (past its p95, or past what a MAX_DURATION
+    allows), or None."""
+    return risk(execution.state.start_date, now, forecast,
+                slas.max_durations(flow.sla if flow else []))
 
 
 def _forecasts(tenant: str, flows: list[tuple[str, str]]) -> dict[tuple[str, str], Forecast | None]:
@@ -418,17 +423,15 @@ def _sla_status(execution: Execution, now) -> SlaStatus | None:
     """The SLA block: None when the flow has no SLA and nothing to forecast."""
     flow = _flow_of(execution)
     lines = _sla_lines(flow, execution, now)
-    expected = None
+    expected, reason = None, None
     if not execution.current.is_terminated:
         flow_key = (execution.namespace, execution.flow_id)
         expected = _forecasts(execution.tenant, [flow_key])[flow_key]
+        reason = _risk(execution, flow, expected, now)
     if not lines and expected is None:
         return None
     start = execution.state.start_date
     p50_end, p95_end = expected_end(start, expected) if expected else (None, None)
-    reason = None
-    if not execution.current.is_terminated:
-        reason = risk(start, now, expected, slas.max_durations(flow.sla if flow else []))
     return SlaStatus(lines, expected, p50_end, p95_end, reason,
                      past_p50=bool(p50_end and p50_end < now))
 

@@ -132,12 +132,14 @@ def namespace_flow_pairs(tenant: str) -> list[tuple[str, str]]:
                 .order_by(Pair.namespace, Pair.flow_id).tuples())
 
 
-def distinct_namespaces(tenant: str, prefix: str = "", *, limit: int = SUGGESTIONS) -> list[str]:
-    """Namespaces starting with `prefix`: of flows and of executions, and their parents
-    (`company.team` brings `company`), sorted."""
+def distinct_namespaces(tenant: str, prefix: str = "", *, limit: int = SUGGESTIONS,
+                        tables: tuple[str, ...] = ("flows", "execution_flows")) -> list[str]:
+    """Namespaces starting with `prefix`: of flows and of executions (or of the given
+    tables, each with a (tenant, namespace, ...) index), and their parents (`company.team`
+    brings `company`), sorted."""
     from .flows import FlowRow   # noqa: F401  (tables exist)
     names: set[str] = set()
-    for table in ("flows", "execution_flows"):
+    for table in tables:
         names.update(_distinct(table, "namespace", "tenant = %s", [tenant], prefix, limit * 5))
     parents = set()
     for name in names:

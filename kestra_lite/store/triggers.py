@@ -237,12 +237,13 @@ class TriggerPage:
     total: int
 
 
-def search_triggers(tenant: str, *, namespace: str | None = None, flow_id: str | None = None,
-                    kinds: list[str] | None = None, text: str | None = None,
-                    enabled: bool | None = None, page: int = 1, size: int = 25,
+def search_triggers(tenant: str, filters, *, page: int = 1, size: int = 25,
                     sort: str = "namespace") -> TriggerPage:
-    """The Triggers page and GET /triggers/search. `namespace` matches the namespace and its
-    children; `text` is contained in the namespace, flow id or trigger id."""
+    """The Triggers page and GET /triggers/search, for a parsed filter bar (`Filters`): its
+    namespace matches the namespace and its children, its text is contained in the
+    namespace, flow id or trigger id; trigger types and enabled."""
+    namespace, flow_id, text = filters.namespace, filters.flow_id, filters.text
+    kinds, enabled = filters.trigger_types, filters.enabled
     query = TriggerRow.select().where(TriggerRow.tenant == tenant)
     if namespace:
         query = query.where(namespace_match(TriggerRow.namespace, namespace))
@@ -271,12 +272,6 @@ def trigger_flows() -> set[tuple[str, str, str]]:
     query = TriggerRow.select(TriggerRow.tenant, TriggerRow.namespace,
                               TriggerRow.flow_id).distinct().tuples()
     return set(query)
-
-
-def trigger_namespaces(tenant: str) -> list[str]:
-    query = (TriggerRow.select(TriggerRow.namespace).where(TriggerRow.tenant == tenant)
-             .distinct().order_by(TriggerRow.namespace))
-    return [row.namespace for row in query]
 
 
 # -- precondition windows ----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from redis import RedisError
 from ..errors import Conflict, InvalidInput
 from ..services import accounts
 from ..store import accounts as account_store
+from .query_args import is_local_path
 from .runtime import runtime
 
 bp = Blueprint("auth", __name__)
@@ -177,8 +178,7 @@ def _count_failure(email: str) -> None:
 # -- pages -------------------------------------------------------------------------------
 def _safe_next(target: str | None) -> str:
     """Only paths of this site (no scheme, no host) are followed after login."""
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
+    if is_local_path(target):
         return target
     return url_for("index")
 

@@ -33,6 +33,7 @@ from ..model import filters as language
 from ..model.filters import PAGE_KEYS, add_criterion
 from ..model.state import utcnow
 from ..store import search as search_store
+from .query_args import is_local_path
 
 bp = Blueprint("filter_bar", __name__)
 
@@ -148,11 +149,10 @@ def _value_items(page: str, key: str, partial: str, tenant: str, chips: str) -> 
     if key == "enabled":
         return [{"value": value} for value in language.BOOLEANS
                 if value.startswith(bare.lower())]
-    if key == "namespace" and page == "triggers":
-        return [{"value": ns} for ns in _trigger_namespaces(tenant, bare)]
     if key == "namespace":
-        return [{"value": ns} for ns in search_store.distinct_namespaces(tenant, bare,
-                                                                          limit=LIMIT)]
+        tables = ("triggers",) if page == "triggers" else ("flows", "execution_flows")
+        return [{"value": ns} for ns in search_store.distinct_namespaces(
+            tenant, bare, limit=LIMIT, tables=tables)]
     if key == "flow":
         namespace = None
         try:
@@ -177,16 +177,6 @@ def _value_items(page: str, key: str, partial: str, tenant: str, chips: str) -> 
         from ..blueprints import all_tags
         return [{"value": tag} for tag in all_tags() if tag.lower().startswith(bare.lower())]
     return []
-
-
-def _trigger_namespaces(tenant: str, prefix: str) -> list[str]:
-    """Namespaces holding a trigger, and their parents (`namespace:` matches children)."""
-    from ..store.triggers import trigger_namespaces
-    names = set()
-    for name in trigger_namespaces(tenant):
-        parts = name.split(".")
-        names.update(".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
-    return sorted(name for name in names if name.startswith(prefix))[:LIMIT]
 
 
 def suggestions(page: str, text: str, tenant: str, chips: str = "") -> list[dict]:
@@ -214,7 +204,7 @@ def suggestions(page: str, text: str, tenant: str, chips: str = "") -> list[dict
 
 
 def _safe_action(action: str) -> str:
-    if not action.startswith("/") or action.startswith("//") or "\\" in action:
+    if not is_local_path(action):
         abort(400)
     return action
 

@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import (Blueprint, current_app, flash, make_response, render_template, request,
-                   url_for)
+from flask import (Blueprint, flash, make_response, render_template, request, url_for)
 
+from ..config import Settings
 from ..engine import conditions
 from ..errors import Conflict, InvalidInput, NotFound
 from ..model.filters import FilterError, parse_filters
@@ -37,7 +37,7 @@ from . import htmx
 from .executions import execution_url
 from .gantt import format_duration
 from .input_form import LABELS_FIELD, errors_by_input, form_fields, parse_form, parse_labels
-from .query_args import int_arg
+from .query_args import int_arg, is_local_path
 from .runtime import runtime
 
 bp = Blueprint("triggers", __name__)
@@ -46,7 +46,6 @@ PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_SIZE = 25
 SORTS = ("namespace", "next", "last")
 PREVIEW_LIMIT = 1000          # dates the backfill preview counts before saying "more than"
-DEFAULT_URL = "http://localhost:8080"   # Settings.public_url when KESTRA_LITE_URL is unset
 ACTIONS = {   # form action -> (service call, message)
     "enable": (lambda rt, t, *key: service.set_disabled(rt, t, *key, False), "enabled"),
     "disable": (lambda rt, t, *key: service.set_disabled(rt, t, *key, True), "disabled"),
@@ -115,11 +114,9 @@ def _last_fired(trigger: Trigger) -> tuple[datetime | None, str | None]:
     return moment, fired.get("executionId")
 
 
-def _parse_date(value) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
+def _parse_date(value: str) -> datetime | None:
     try:
-        return parse_iso(str(value))
+        return parse_iso(value)
     except (TypeError, ValueError):
         return None
 
@@ -169,13 +166,6 @@ def _list_url(tenant: str, state: dict, **changes) -> str:
     return url_for("triggers.index", tenant=tenant, **params)
 
 
-def _search(tenant: str, filters, state: dict) -> store.TriggerPage:
-    return store.search_triggers(
-        tenant, namespace=filters.namespace, flow_id=filters.flow_id,
-        kinds=filters.trigger_types or None, text=filters.text, enabled=filters.enabled,
-        page=state["page"], size=state["size"], sort=state["sort"])
-
-
 @bp.get("/triggers")
 def index(tenant: str):
     state = _list_state()
@@ -185,7 +175,8 @@ def index(tenant: str):
     except FilterError as error:
         filter_error = error.message
     if filters is not None:
-        found = _search(tenant, filters, state)
+        found = store.search_triggers(tenant, filters, page=state["page"],
+                                      size=state["size"], sort=state["sort"])
     now = utcnow()
     total = found.total if found else 0
     return render_template(
@@ -200,7 +191,7 @@ def index(tenant: str):
 def _back(tenant: str) -> str:
     """Where a plain form post returns: the `next` field when it is a path of this site."""
     target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if is_local_path(target):
         return target
     return url_for("triggers.index", tenant=tenant)
 
@@ -264,7 +255,7 @@ def _local_moment(text: str, zone) -> datetime | None:
         moment = moment.replace(tzinfo=zone)
     try:
         return bounded_utc(moment)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InvalidInput(f"`{text}` is out of range: pick a year between 1900 and "
                            "9999") from None
 
@@ -296,9 +287,9 @@ def _schedule_or_404(tenant: str, namespace: str, flow_id: str, trigger_id: str)
     return trigger
 
 
-def _backfill_form(trigger: Trigger, values=None, errors=None, status: int = 200):
+def _backfill_form(trigger: Trigger, flow, values=None, errors=None, status: int = 200):
+    """The form (`flow`: the trigger's flow, None when it no longer loads)."""
     errors = errors or {}
-    flow = runtime().load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
     _, zone_name = _zone(trigger)
     return render_template(
         "triggers/backfill.html", trigger=trigger, flow=flow, zone_name=zone_name,
@@ -310,7 +301,8 @@ def _backfill_form(trigger: Trigger, values=None, errors=None, status: int = 200
 
 @bp.get("/triggers/<namespace>/<flow_id>/<trigger_id>/backfill")
 def backfill(tenant: str, namespace: str, flow_id: str, trigger_id: str):
-    return _backfill_form(_schedule_or_404(tenant, namespace, flow_id, trigger_id))
+    return _backfill_form(_schedule_or_404(tenant, namespace, flow_id, trigger_id),
+                          runtime().load_flow(tenant, namespace, flow_id))
 
 
 @bp.post("/triggers/<namespace>/<flow_id>/<trigger_id>/backfill")
@@ -324,13 +316,13 @@ def start_backfill(tenant: str, namespace: str, flow_id: str, trigger_id: str):
     except InvalidInput as error:
         errors[LABELS_FIELD] = error.message
     if errors:
-        return _backfill_form(trigger, request.form, errors, 422)
+        return _backfill_form(trigger, flow, request.form, errors, 422)
     inputs = parse_form(flow.inputs, request.form, request.files) if flow else {}
     try:
         service.start_backfill(runtime(), tenant, namespace, flow_id, trigger_id, start=start,
                                end=end, inputs=inputs, labels=labels or None)
     except (InvalidInput, Conflict) as error:
-        return _backfill_form(trigger, request.form, _service_errors(flow, error), 422)
+        return _backfill_form(trigger, flow, request.form, _service_errors(flow, error), 422)
     flash(f"Backfill of {namespace}.{flow_id}.{trigger_id} started.", "success")
     return htmx.redirect_or_location(url_for("triggers.index", tenant=tenant,
                                              q=f"namespace:{namespace} flow:{flow_id}"))
@@ -349,11 +341,8 @@ def _service_errors(flow, error) -> dict:
 def _preview(trigger: Trigger, values) -> dict | None:
     """How many dates the typed range covers (counted up to PREVIEW_LIMIT)."""
     from ..model.schedule import dates_between
-    try:
-        start, end, errors = _range(trigger, values)
-    except InvalidInput:
-        return None
-    if errors or start is None:
+    start, end, errors = _range(trigger, values)
+    if errors:
         return None
     try:
         dates = dates_between(trigger.definition, start, end or utcnow(),
@@ -415,8 +404,8 @@ def _panel(trigger: Trigger, now: datetime) -> Panel:
 def webhook_url(trigger: Trigger, masked: bool = False) -> str:
     """The URL that starts the flow: KESTRA_LITE_URL (else this request's host) + the API
     path; `masked` hides the key, which is the webhook's only secret."""
-    base = current_app.config["KESTRA_SETTINGS"].public_url
-    if base.rstrip("/") == DEFAULT_URL:
+    base = runtime().settings.public_url
+    if base.rstrip("/") == Settings.public_url:          # KESTRA_LITE_URL unset
         base = request.host_url
     tenant = "" if trigger.tenant == "main" else f"{quote(trigger.tenant, safe='')}/"
     key = "•" * 8 if masked else quote(str(trigger.definition.get("key", "")), safe="")

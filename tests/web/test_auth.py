@@ -68,6 +68,14 @@ def test_login_does_not_follow_a_next_url_to_another_site(app, alice):
     assert response.headers["Location"] == "/"
 
 
+def test_login_does_not_follow_a_backslash_path_browsers_read_as_another_host(app, alice):
+    browser = Browser(app.test_client())
+    browser.get("/login")
+    response = browser.post("/login?next=/%5Cevil.example/", data={
+        "email": alice.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
 def test_the_api_wants_credentials_and_accepts_basic_auth_and_api_tokens(app, alice):
     client = app.test_client()
     response = client.get("/health")

@@ -175,10 +175,7 @@ def search_triggers(tenant: str):
     (`type:Schedule enabled:false`)."""
     page, size = page_args()
     filters = api_filters("triggers")
-    found = trigger_store.search_triggers(
-        tenant, namespace=filters.namespace, flow_id=filters.flow_id,
-        kinds=filters.trigger_types or None, text=filters.text, enabled=filters.enabled,
-        page=page, size=size, sort=_sort())
+    found = trigger_store.search_triggers(tenant, filters, page=page, size=size, sort=_sort())
     return respond(paged([{"abstractTrigger": definition_json(trigger),
                            "triggerContext": context_json(trigger)}
                           for trigger in found.results], found.total))

@@ -56,7 +56,7 @@ class Decision:
     wake_at: datetime | None = None
     terminated: bool = False
     changed: bool = False
-    trigger_event: int | None = None    # set by the service: the state change event saved
+    trigger_event: object = None    # set by the service: the store.triggers.TriggerEvent saved
 
 
 def step(flow: Flow, execution: Execution, now: datetime, env: Environment) -> Decision:

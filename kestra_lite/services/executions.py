@@ -161,7 +161,7 @@ def _after_save(runtime: Runtime, execution: Execution, decision: Decision,
         db.retrying(lambda: _on_terminated(runtime, execution),
                     what=f"follow-up of the end of execution {execution.id}")
     if decision.trigger_event is not None:
-        _evaluate_triggers(runtime, decision.trigger_event)
+        _evaluate_triggers(runtime, decision.trigger_event, execution)
 
 
 def _kill_child(runtime: Runtime, tenant: str, child_id: str) -> None:
@@ -171,13 +171,14 @@ def _kill_child(runtime: Runtime, tenant: str, child_id: str) -> None:
         pass                                    # gone, or ended meanwhile
 
 
-def _evaluate_triggers(runtime: Runtime, event_id: int) -> None:
-    """Flow triggers react now; if this fails, the scheduler's sweep retries the event."""
+def _evaluate_triggers(runtime: Runtime, event, execution: Execution) -> None:
+    """Flow triggers react now, on the execution just saved with the event; if this fails,
+    the scheduler's sweep retries the event."""
     try:
-        flow_triggers.process_event(runtime, event_id)
+        flow_triggers.process_event(runtime, event, upstream=execution)
     except Exception:   # noqa: BLE001 - the upstream execution is saved; the event stays
         log.exception("flow trigger evaluation failed: event=%s (retried by the scheduler)",
-                      event_id)
+                      event.id)
 
 
 def _on_terminated(runtime: Runtime, execution: Execution) -> None:
@@ -310,7 +311,7 @@ def _update_without_step(runtime: Runtime, tenant: str, execution_id: str, mutat
             from kestra_lite import jobs
             jobs.enqueue_advance(runtime, tenant, execution_id)
             if decision.trigger_event is not None:
-                _evaluate_triggers(runtime, decision.trigger_event)
+                _evaluate_triggers(runtime, decision.trigger_event, execution)
             return decision
     raise Conflict(f"Execution {execution_id} is changing too fast; try again")
 

@@ -46,37 +46,47 @@ STALE_AFTER = timedelta(seconds=2)     # an event still there after this was lef
 
 # -- writing events (inside the execution's transaction) ---------------------------------------
 
-def note_state_change(execution: Execution, before: State | None, now: datetime) -> int | None:
-    """Record the execution's new state for the triggers, if one may care: the tenant has
-    enabled Flow triggers, or a trigger created this execution and it just ended (its lock
-    and `stopAfter`). Returns the event id."""
+def note_state_change(execution: Execution, before: State | None,
+                      now: datetime) -> store.TriggerEvent | None:
+    """Record the execution's new state for the triggers, if one may care: an enabled Flow
+    trigger of another flow listens to this state, or a trigger created this execution and
+    it just ended (its lock and `stopAfter`)."""
     state = execution.current
     if state is before or state is State.CREATED:
         return None
     ended_trigger_run = state.is_terminated and trigger_service.created_by_trigger(execution)
-    if not ended_trigger_run and not store.has_listeners(execution.tenant):
+    if not ended_trigger_run and not _listeners_of(execution, state):
         return None
-    return store.add_event(execution.tenant, execution.id, state.value, now)
+    event_id = store.add_event(execution.tenant, execution.id, state.value, now)
+    return store.TriggerEvent(event_id, execution.tenant, execution.id, state.value, now)
+
+
+def _listeners_of(execution: Execution, state: State) -> list[Listener]:
+    """The enabled Flow triggers that listen to `state` of this execution: in their
+    `states` (default: the terminal ones), never on the execution's own flow."""
+    own = (execution.namespace, execution.flow_id)
+    return [listener for listener in store.listeners(execution.tenant)
+            if state.value in (listener.definition.get("states") or DEFAULT_STATES)
+            and (listener.namespace, listener.flow_id) != own]
 
 
 # -- evaluating events ---------------------------------------------------------------------------
 
-def process_event(runtime: Runtime, event_id: int, now: datetime | None = None) -> list[Execution]:
+def process_event(runtime: Runtime, event: store.TriggerEvent, now: datetime | None = None,
+                  upstream: Execution | None = None) -> list[Execution]:
     """Evaluate one event; enqueue what it created. The listeners' conditions are judged
     first, outside any transaction (reads and expressions only: on SQLite no write lock is
     held meanwhile); the event is then claimed and the windows and fires written in one
-    transaction. Returns the executions created (none when another process had claimed the
-    event)."""
+    transaction. `upstream`: the execution as it was saved with the event, if the caller
+    holds it (else it is read). Returns the executions created (none when another process
+    had claimed the event)."""
     from kestra_lite import jobs
     now = now or utcnow()
-    event = store.get_event(event_id)
-    if event is None:
-        return []
-    upstream, verdicts = _judge_event(runtime, event)
+    judged, verdicts = _judge_event(runtime, event, upstream)
     with db.write_transaction():
-        if not store.claim_event(event_id):
+        if not store.claim_event(event.id):
             return []
-        created = _apply(runtime, upstream, verdicts, event.created, now)
+        created = _apply(runtime, judged, verdicts, event.created, now)
     for execution in created:
         jobs.enqueue_advance(runtime, execution.tenant, execution.id)
     return created
@@ -89,7 +99,7 @@ def sweep(runtime: Runtime, now: datetime, limit: int = 100) -> int:
     events = store.stale_events(now - STALE_AFTER, limit)
     for event in events:
         try:
-            process_event(runtime, event.id, now)
+            process_event(runtime, event, now)
         except Exception as error:   # noqa: BLE001
             if db.is_database_error(error):
                 raise
@@ -156,39 +166,33 @@ class _Verdict:
     error: Exception | None = None
 
 
-def _judge_event(runtime: Runtime,
-                 event: store.TriggerEvent) -> tuple[_Upstream | None, list[_Verdict]]:
-    """The upstream and the verdicts of the listeners that care about this state (never
-    the upstream's own flow). No upstream (no listener cares, or the execution was
-    deleted): the event is claimed and nothing else happens."""
+def _judge_event(runtime: Runtime, event: store.TriggerEvent,
+                 execution: Execution | None) -> tuple[_Upstream | None, list[_Verdict]]:
+    """The upstream and the verdicts of the listeners that care about this state. No
+    upstream (the execution was deleted): the event is claimed and nothing else happens."""
     state = State(event.state)
-    listeners = [t for t in store.listeners(event.tenant)
-                 if state.value in (t.definition.get("states") or DEFAULT_STATES)]
-    if not listeners and not state.is_terminated:
-        return None, []
-    execution = execution_store.find_execution(event.tenant, event.execution_id)
+    execution = execution or execution_store.find_execution(event.tenant, event.execution_id)
     if execution is None:
         return None, []
     upstream = _Upstream(runtime, execution, state)
-    verdicts = []
-    for listener in listeners:
-        if (listener.namespace, listener.flow_id) == (execution.namespace, execution.flow_id):
-            continue                                    # never against its own flow
-        verdict = _judge(listener, upstream)
-        if verdict is not None:
-            verdicts.append(verdict)
-    return upstream, verdicts
+    verdicts = [_judge(listener, upstream) for listener in _listeners_of(execution, state)]
+    return upstream, [verdict for verdict in verdicts if verdict is not None]
 
 
 def _judge(listener: Listener, upstream: _Upstream) -> _Verdict | None:
-    """None when the listener's legacy conditions do not match. A listener that fails gets
-    a verdict with the error and no results: nothing of this event reaches its windows."""
+    """None when the event cannot move the listener: its legacy conditions do not match,
+    or it matches no part of its windowed sets (nothing to add to a window, so nothing to
+    fire). A listener that fails gets a verdict with the error and no results: nothing of
+    this event reaches its windows."""
     try:
         context = upstream.context()
         if not all_conditions_match(listener.definition.get("conditions") or [], context):
             return None
-        return _Verdict(listener, [(pre, preconditions.evaluate_parts(pre, context))
-                                   for pre in preconditions.from_trigger(listener.definition)])
+        sets = [(pre, preconditions.evaluate_parts(pre, context))
+                for pre in preconditions.from_trigger(listener.definition)]
+        if sets and not any(any(results.values()) for _, results in sets):
+            return None
+        return _Verdict(listener, sets)
     except Exception as error:   # noqa: BLE001
         return _Verdict(listener, error=_listener_error(error))
 

@@ -204,19 +204,15 @@ class Listener:
         return self.namespace, self.flow_id, self.trigger_id
 
 
-def _enabled_listener_rows(tenant: str):
-    return TriggerRow.select().where(TriggerRow.tenant == tenant, TriggerRow.kind == "Flow",
-                                     TriggerRow.disabled == False,  # noqa: E712
-                                     TriggerRow.source_disabled == False)  # noqa: E712
-
-
 def listeners(tenant: str) -> list[Listener]:
     """The enabled Flow triggers of a tenant, read for every execution state change: the
     definitions come as text and are parsed once per distinct text (with 100 listeners a
     full row read cost 3 ms per event on SQLite, this 0.2 ms)."""
-    query = (_enabled_listener_rows(tenant)
-             .select(TriggerRow.namespace, TriggerRow.flow_id, TriggerRow.trigger_id,
-                     TriggerRow.definition.coerce(False))
+    query = (TriggerRow.select(TriggerRow.namespace, TriggerRow.flow_id, TriggerRow.trigger_id,
+                               TriggerRow.definition.coerce(False))
+             .where(TriggerRow.tenant == tenant, TriggerRow.kind == "Flow",
+                    TriggerRow.disabled == False,  # noqa: E712
+                    TriggerRow.source_disabled == False)  # noqa: E712
              .order_by(TriggerRow.id).tuples())
     return [Listener(tenant, namespace, flow_id, trigger_id, _parsed_definition(text))
             for namespace, flow_id, trigger_id, text in query]
@@ -225,10 +221,6 @@ def listeners(tenant: str) -> list[Listener]:
 @functools.lru_cache(maxsize=4096)
 def _parsed_definition(text: str) -> dict:
     return json.loads(text)
-
-
-def has_listeners(tenant: str) -> bool:
-    return _enabled_listener_rows(tenant).select(TriggerRow.id).limit(1).exists()
 
 
 @dataclass

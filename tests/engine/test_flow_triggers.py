@@ -221,7 +221,7 @@ def test_without_reset_on_success_every_later_match_fires_again(runtime):
 
 def _event(runtime, execution, at: datetime) -> list:
     event_id = trigger_store.add_event(TENANT, execution.id, execution.current.value, at)
-    return flow_triggers.process_event(runtime, event_id, at)
+    return flow_triggers.process_event(runtime, trigger_store.get_event(event_id), at)
 
 
 def test_results_expire_with_their_window_and_survive_a_restart(runtime, make_runtime):
@@ -277,8 +277,8 @@ def _while_judging(monkeypatch, change):
     window a user's edit can fall into (only the timing is arranged; the change is real)."""
     judge = flow_triggers._judge_event
 
-    def judge_then_change(runtime_, event):
-        verdicts = judge(runtime_, event)
+    def judge_then_change(runtime_, event, execution):
+        verdicts = judge(runtime_, event, execution)
         change()
         return verdicts
     monkeypatch.setattr(flow_triggers, "_judge_event", judge_then_change)

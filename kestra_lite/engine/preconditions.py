@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import regex
 
@@ -26,8 +26,8 @@ from kestra_lite.engine.conditions import (ConditionContext, ConditionError, con
                                            describe, label_pairs, label_text, short_type)
 from kestra_lite.engine.expressions import ExpressionError, is_truthy
 from kestra_lite.model.durations import format_duration, parse_duration
+from kestra_lite.model.state import as_utc
 
-UTC = timezone.utc
 MILLISECOND = timedelta(milliseconds=1)
 DEFAULT_WINDOW = "P1D"
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?$")
@@ -309,7 +309,7 @@ def explain(pre: Preconditions, results: dict[str, bool], now: datetime,
     missing = [part for part in pre.parts if not results.get(part.id)]
     time_left = None
     if window is not None:
-        time_left = max(window.end + MILLISECOND - _as_utc(now), timedelta(0))
+        time_left = max(window.end + MILLISECOND - as_utc(now), timedelta(0))
     return Explanation(met, missing, window, time_left)
 
 
@@ -318,7 +318,7 @@ def explain(pre: Preconditions, results: dict[str, bool], now: datetime,
 def window_at(pre: Preconditions, now: datetime,
               first_event: datetime | None = None) -> Window | None:
     """The window containing `now`, or None when the daily types are closed at `now`."""
-    now = _as_utc(now)
+    now = as_utc(now)
     spec = pre.time_window or {}
     kind = spec.get("type") or "DURATION_WINDOW"
     if kind == "DURATION_WINDOW":
@@ -351,7 +351,7 @@ def _sliding_window(spec: dict, now: datetime, first_event: datetime | None) -> 
     """Starts at the first matching event (or `now`) and lasts `window`; a window whose
     first event is too old has expired and a new one starts at `now`."""
     size = _duration(spec.get("window") or DEFAULT_WINDOW, "window")
-    start = _as_utc(first_event) if first_event is not None else now
+    start = as_utc(first_event) if first_event is not None else now
     if not start <= now < start + size:
         start = now
     start = _truncate_ms(start)
@@ -404,9 +404,3 @@ def _time_of_day(value, name: str) -> timedelta:
 
 def _truncate_ms(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
+from .state import as_utc
+
 UTC = dt_timezone.utc
 SECOND = timedelta(seconds=1)
 NICKNAMES = {
@@ -105,7 +107,7 @@ class Cron:
     # -- public API ----------------------------------------------------------------------
     def next_after(self, moment: datetime) -> datetime:
         """The first fire date strictly after `moment` (aware UTC)."""
-        moment = _as_utc(moment)
+        moment = as_utc(moment)
         wall = _wall(moment, self._zone)
         for _ in range(100_000):
             wall = self._next_wall(wall)
@@ -116,7 +118,7 @@ class Cron:
 
     def previous_before(self, moment: datetime) -> datetime:
         """The last fire date strictly before `moment` (aware UTC)."""
-        moment = _as_utc(moment)
+        moment = as_utc(moment)
         local = moment.astimezone(self._zone)
         wall = local.replace(tzinfo=None, fold=0)
         if local.fold:
@@ -134,7 +136,7 @@ class Cron:
     def dates_between(self, start: datetime, end: datetime,
                       limit: int | None = None) -> list[datetime]:
         """Fire dates d with start <= d <= end, ascending (at most `limit`)."""
-        start, end = _as_utc(start), _as_utc(end)
+        start, end = as_utc(start), as_utc(end)
         dates: list[datetime] = []
         current = start - timedelta(microseconds=1)
         while limit is None or len(dates) < limit:
@@ -313,13 +315,6 @@ def _number(token: str, spec: _Field, expression: str) -> int:
 
 
 # -- wall-clock arithmetic -----------------------------------------------------------------
-
-def _as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime is read as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
 
 def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None, fold=0)

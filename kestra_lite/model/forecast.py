@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from .durations import format_minutes_and_more
+from .state import as_utc
 
 MIN_SAMPLES = 3          # fewer past runs say too little to forecast anything
 UNNAMED_SLA = "maxDuration"
@@ -78,7 +79,7 @@ def _named(max_durations) -> list[tuple[str, timedelta]]:
 
 def clock_time(moment: datetime, now: datetime) -> str:
     """`12:00:00` in UTC, with the date in front when it is not `now`'s day."""
-    moment, today = _utc(moment), _utc(now)
+    moment, today = as_utc(moment), as_utc(now)
     if moment.date() == today.date():
         return moment.strftime("%H:%M:%S")
     return moment.strftime("%Y-%m-%d %H:%M:%S")
@@ -92,9 +93,3 @@ def format_span(delta: timedelta) -> str:
     if seconds < 60:
         return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s".replace(".0s", "s")
     return format_minutes_and_more(seconds)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)

@@ -70,13 +70,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is read as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 def bounded_utc(moment: datetime) -> datetime:
     """`moment` in UTC (naive = UTC), refused (ValueError) outside the years 1900-9999 that
     every store and serializer handles."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     try:
-        moment = moment.astimezone(timezone.utc)
+        moment = as_utc(moment)
     except OverflowError:
         raise ValueError("date out of range (years 1900 to 9999)") from None
     if not 1900 <= moment.year <= 9999:

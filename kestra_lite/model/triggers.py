@@ -23,8 +23,6 @@ from .state import State
 
 TRIGGER_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 STATES = tuple(s.value for s in State)
-CRON_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight",
-                  "@hourly")
 MAX_SLA_DURATION = timedelta(days=365)
 
 SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
@@ -190,16 +188,8 @@ def _check_duration(value, p: tuple, add, name: str, *, dynamic=False) -> None:
 
 def validate_cron(cron, with_seconds: bool = False) -> str | None:
     """None when valid, else the reason."""
-    if not isinstance(cron, str) or not cron.strip():
-        return "Invalid cron expression: must be a non-empty string"
-    text = cron.strip()
-    if text.startswith("@"):
-        if text.lower() in CRON_NICKNAMES:
-            return None
-        return (f"Invalid cron expression `{cron}`: unknown nickname (expected one of "
-                + ", ".join(CRON_NICKNAMES) + ")")
     try:
-        Cron.parse(text, with_seconds=with_seconds)
+        Cron.parse(cron, with_seconds=with_seconds)
     except CronError as exc:
         return str(exc)
     return None

@@ -147,9 +147,13 @@ class _Upstream:
             self._variables = variables
         return self._variables
 
+    @property
+    def hooks(self) -> RuntimeHooks | None:
+        """What expressions may call (kv(), read()...) as the upstream's flow."""
+        return RuntimeHooks(self.runtime, self.flow, self.execution) if self.flow else None
+
     def render(self, template):
-        hooks = RuntimeHooks(self.runtime, self.flow, self.execution) if self.flow else None
-        return render(template, self.variables, hooks)
+        return render(template, self.variables, self.hooks)
 
     def context(self) -> ConditionContext:
         return ConditionContext(variables=self.variables, render=self.render,
@@ -298,10 +302,7 @@ def _fire(runtime: Runtime, row: Trigger, upstream: _Upstream,
     flow = runtime.load_flow(row.tenant, row.namespace, row.flow_id)
     if flow is None or flow.disabled:
         return None
-    definition = row.definition
-    trigger_variables = upstream.trigger_variables()
-    variables = dict(upstream.variables, trigger=trigger_variables)
-    hooks = RuntimeHooks(runtime, upstream.flow, upstream.execution) if upstream.flow else None
+    definition, variables, hooks = row.definition, upstream.variables, upstream.hooks
     inputs = render_value(definition.get("inputs") or {}, variables, hooks)
     labels = label_list(render_value(definition.get("labels"), variables, hooks))
     correlation = upstream.execution.label(CORRELATION_ID)
@@ -309,7 +310,8 @@ def _fire(runtime: Runtime, row: Trigger, upstream: _Upstream,
         labels.append({"key": CORRELATION_ID, "value": correlation})
     execution = build_execution(
         runtime, flow, inputs=inputs, labels=labels, now=now, parsed=False,
-        trigger={"id": row.trigger_id, "type": FLOW, "variables": trigger_variables})
+        trigger={"id": row.trigger_id, "type": FLOW,
+                 "variables": upstream.trigger_variables()})   # its own copy
     trigger_service.insert_created(execution, now)
     _keep(row, now, lastFired={"date": iso(now), "executionId": execution.id,
                                "upstreamExecutionId": upstream.execution.id})

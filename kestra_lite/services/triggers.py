@@ -284,8 +284,11 @@ def start_backfill(runtime, tenant: str, namespace: str, flow_id: str, trigger_i
         raise InvalidInput(f"The backfill covers more than {MAX_BACKFILL_DATES:,} dates; "
                            "choose a shorter range")
     labels = label_list(labels) if labels else []
-    inputs = _storable_inputs(runtime, trigger, inputs or {})
-    _check_backfill_inputs(runtime, trigger, inputs, labels, now)
+    flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
+    if flow is None:
+        raise NotFound(f"Flow {trigger.namespace}.{trigger.flow_id} not found")
+    inputs = _storable_inputs(flow, inputs or {})
+    _check_backfill_inputs(runtime, flow, trigger, inputs, labels, now)
     backfill = {"start": iso(start), "end": iso(end), "currentDate": iso(dates[0]),
                 "inputs": inputs or {}, "labels": labels, "paused": False, "fired": 0,
                 "total": len(dates)}
@@ -295,12 +298,11 @@ def start_backfill(runtime, tenant: str, namespace: str, flow_id: str, trigger_i
     return trigger
 
 
-def _storable_inputs(runtime, trigger: Trigger, inputs: dict) -> dict:
+def _storable_inputs(flow: Flow, inputs: dict) -> dict:
     """Backfill inputs are kept in the trigger row until its last date, so SECRET values
     (they would sit there in clear) and uploaded FILEs (every execution reads its own files
     only) are refused with the way around."""
-    flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
-    kinds = {spec.id: spec.type for spec in (flow.inputs if flow else [])}
+    kinds = {spec.id: spec.type for spec in flow.inputs}
     for input_id in inputs:
         if kinds.get(input_id) in ("SECRET", "FILE"):
             raise InvalidInput(f"Input `{input_id}` is a {kinds[input_id]}: a backfill cannot "
@@ -309,12 +311,10 @@ def _storable_inputs(runtime, trigger: Trigger, inputs: dict) -> dict:
     return dict(inputs)
 
 
-def _check_backfill_inputs(runtime, trigger: Trigger, inputs, labels, now) -> None:
+def _check_backfill_inputs(runtime, flow: Flow, trigger: Trigger, inputs, labels,
+                           now) -> None:
     """Refuse inputs and labels that every backfill execution would fail on, now."""
     from kestra_lite.services.creation import build_execution
-    flow = runtime.load_flow(trigger.tenant, trigger.namespace, trigger.flow_id)
-    if flow is None:
-        raise NotFound(f"Flow {trigger.namespace}.{trigger.flow_id} not found")
     merged = dict(trigger.definition.get("inputs") or {}, **(inputs or {}))
     build_execution(runtime, flow, inputs=merged, labels=labels, trigger=None, now=now)
 

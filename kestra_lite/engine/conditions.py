@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from kestra_lite.engine import expressions
 from kestra_lite.engine.expressions import ExpressionError, is_truthy
-from kestra_lite.model.execution import Execution
+from kestra_lite.model.execution import Execution, label_value
 from kestra_lite.model.state import State
 from kestra_lite.model.triggers import canonical_condition_type
 
@@ -136,9 +136,14 @@ def _execution_status(condition: dict, ctx: ConditionContext) -> bool:
 
 
 def _execution_labels(condition: dict, ctx: ConditionContext) -> bool:
-    present = {(label["key"], label_text(label["value"]))
-               for label in _execution(condition, ctx).labels}
-    return all(pair in present for pair in label_pairs(condition.get("labels")))
+    return has_labels(_execution(condition, ctx), condition.get("labels"))
+
+
+def has_labels(execution: Execution, labels) -> bool:
+    """Every label of `labels` (a map or a list of {key, value}) is on the execution, its
+    value compared as text."""
+    present = {(label["key"], label_value(label["value"])) for label in execution.labels}
+    return all(pair in present for pair in label_pairs(labels))
 
 
 def _execution_outputs(condition: dict, ctx: ConditionContext) -> bool:
@@ -363,18 +368,11 @@ def _bound_date_time(condition: dict, key: str, ctx: ConditionContext) -> dateti
 
 # -- labels --------------------------------------------------------------------------------
 
-def label_text(value) -> str:
-    """Label values compare as text, booleans as `true`/`false` (Java's String.valueOf)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def label_pairs(labels) -> list[tuple[str, str]]:
     """A map or a list of {key, value} as (key, text) pairs."""
     if isinstance(labels, dict):
-        return [(str(k), label_text(v)) for k, v in labels.items()]
-    return [(str(item["key"]), label_text(item["value"])) for item in labels or []
+        return [(str(k), label_value(v)) for k, v in labels.items()]
+    return [(str(item["key"]), label_value(item["value"])) for item in labels or []
             if isinstance(item, dict)]
 
 
@@ -401,7 +399,7 @@ def _short_text(value) -> str:
         return "[" + ", ".join(_short_text(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={_short_text(v)}" for k, v in value.items()) + "}"
-    return label_text(value)
+    return label_value(value)
 
 
 _CHECKS: dict[str, Callable[[dict, ConditionContext], bool]] = {

@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 import regex
 
 from kestra_lite.engine.conditions import (ConditionContext, ConditionError, condition_matches,
-                                           describe, label_pairs, label_text, short_type)
+                                           describe, has_labels, label_pairs, short_type)
 from kestra_lite.engine.expressions import ExpressionError, is_truthy
 from kestra_lite.model.durations import format_duration, parse_duration
+from kestra_lite.model.execution import label_value
 from kestra_lite.model.state import as_utc
 
 MILLISECOND = timedelta(milliseconds=1)
@@ -214,8 +215,7 @@ def _flow_matches(entry: dict, ctx: ConditionContext) -> bool:
     states = entry.get("states")
     if states is not None and ctx.current_state().value not in states:
         return False
-    present = {(label["key"], label_text(label["value"])) for label in execution.labels}
-    return all(pair in present for pair in label_pairs(entry.get("labels")))
+    return has_labels(execution, entry.get("labels"))
 
 
 def _where_matches(entry: dict, ctx: ConditionContext) -> bool:
@@ -281,7 +281,7 @@ def _field_value(flt: dict, ctx: ConditionContext) -> str | None:
     field_name = flt.get("field")
     if field_name == "EXPRESSION":
         rendered = ctx.evaluate(flt.get("value"))
-        return None if rendered is None else label_text(rendered)
+        return None if rendered is None else label_value(rendered)
     execution = _upstream(ctx)
     if field_name == "FLOW_ID":
         return execution.flow_id

@@ -200,11 +200,12 @@ def label_list(labels: Any) -> list[dict]:
     if not labels:
         return []
     if isinstance(labels, dict):
-        return [{"key": str(k), "value": _label_value(v)} for k, v in labels.items()]
-    return [{"key": str(item["key"]), "value": _label_value(item["value"])} for item in labels]
+        return [{"key": str(k), "value": label_value(v)} for k, v in labels.items()]
+    return [{"key": str(item["key"]), "value": label_value(item["value"])} for item in labels]
 
 
-def _label_value(value: Any) -> str:
+def label_value(value: Any) -> str:
+    """A label value as text, booleans as `true`/`false` (Java's String.valueOf)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -18,6 +18,7 @@ import regex
 from ..errors import InvalidFlow, Problem
 from .cron import Cron, CronError
 from .durations import parse_duration
+from .execution import label_value
 from .inputs import format_path
 from .state import State
 
@@ -156,13 +157,7 @@ def check_labels(labels, path: tuple, add, what: str = "labels") -> None:
     for p, key, value in items:
         if str(key).startswith("system."):
             add(p, "System labels can only be set by Kestra itself, offending label: "
-                   f"{key}={_label_text(value)}", True)
-
-
-def _label_text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+                   f"{key}={label_value(value)}", True)
 
 
 def _check_states(value, p: tuple, add, name: str) -> None:

@@ -57,8 +57,7 @@ def note_state_change(execution: Execution, before: State | None,
     ended_trigger_run = state.is_terminated and trigger_service.created_by_trigger(execution)
     if not ended_trigger_run and not _listeners_of(execution, state):
         return None
-    event_id = store.add_event(execution.tenant, execution.id, state.value, now)
-    return store.TriggerEvent(event_id, execution.tenant, execution.id, state.value, now)
+    return store.add_event(execution.tenant, execution.id, state.value, now)
 
 
 def _listeners_of(execution: Execution, state: State) -> list[Listener]:

@@ -366,21 +366,16 @@ class TriggerEvent:
     created: datetime
 
 
-def add_event(tenant: str, execution_id: str, state: str, now: datetime) -> int:
-    return TriggerEventRow.insert(tenant=tenant, execution_id=execution_id, state=state,
-                                  created=now).execute()
+def add_event(tenant: str, execution_id: str, state: str, now: datetime) -> TriggerEvent:
+    event_id = TriggerEventRow.insert(tenant=tenant, execution_id=execution_id, state=state,
+                                      created=now).execute()
+    return TriggerEvent(event_id, tenant, execution_id, state, now)
 
 
 def claim_event(event_id: int) -> bool:
     """Delete the event; True for the one caller that deleted it (inside the caller's
     transaction: a rollback brings it back for the scheduler's sweep)."""
     return TriggerEventRow.delete().where(TriggerEventRow.id == event_id).execute() == 1
-
-
-def get_event(event_id: int) -> TriggerEvent | None:
-    row = TriggerEventRow.get_or_none(TriggerEventRow.id == event_id)
-    return None if row is None else TriggerEvent(row.id, row.tenant, row.execution_id,
-                                                 row.state, row.created)
 
 
 def stale_events(before: datetime, limit: int = 100) -> list[TriggerEvent]:

@@ -220,8 +220,8 @@ def test_without_reset_on_success_every_later_match_fires_again(runtime):
 
 
 def _event(runtime, execution, at: datetime) -> list:
-    event_id = trigger_store.add_event(TENANT, execution.id, execution.current.value, at)
-    return flow_triggers.process_event(runtime, trigger_store.get_event(event_id), at)
+    event = trigger_store.add_event(TENANT, execution.id, execution.current.value, at)
+    return flow_triggers.process_event(runtime, event, at)
 
 
 def test_results_expire_with_their_window_and_survive_a_restart(runtime, make_runtime):

@@ -87,7 +87,7 @@ def test_flow_trigger_windows_accumulate_and_expire(db):
 
 
 def test_trigger_events_are_claimed_once(db):
-    event_id = triggers.add_event("main", "exec-1", "SUCCESS", NOW)
+    event_id = triggers.add_event("main", "exec-1", "SUCCESS", NOW).id
     assert [e.id for e in triggers.stale_events(NOW + timedelta(seconds=1))] == [event_id]
     assert triggers.claim_event(event_id) is True
     assert triggers.claim_event(event_id) is False
